@@ -1,0 +1,262 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+const optionalUrl = (what: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z.url({ message: `expected ${what}, e.g. http://127.0.0.1:8080` }).optional(),
+  );
+const positiveInt = (fallback: number, what: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ message: `expected ${what}` })
+      .int({ message: `expected ${what} (a whole number)` })
+      .positive({ message: `expected ${what} (greater than 0)` })
+      .default(fallback),
+  );
+
+const envSchema = z.object({
+  PORT: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ message: 'expected a TCP port number' })
+      .int()
+      .min(0, { message: 'expected a TCP port between 0 and 65535' })
+      .max(65535, { message: 'expected a TCP port between 0 and 65535' })
+      .default(3000),
+  ),
+  PUBLIC_BASE_URL: optionalUrl('the public base URL of this server'),
+  DATABASE_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { message: 'expected a postgres:// or postgresql:// connection URL' })
+      .optional(),
+  ),
+  DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
+  WHATSAPP_ACCESS_TOKEN: optionalString,
+  WHATSAPP_PHONE_NUMBER_ID: z.preprocess(
+    blankToUndefined,
+    z.string().regex(/^\d+$/, { message: 'expected the numeric phone number ID from Meta' }).optional(),
+  ),
+  WHATSAPP_APP_SECRET: optionalString,
+  WHATSAPP_VERIFY_TOKEN: optionalString,
+  WHATSAPP_GRAPH_URL: optionalUrl('the Graph API base URL'),
+  WHATSAPP_API_VERSION: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^v\d+\.\d+$/, { message: 'expected a Graph API version such as v23.0' })
+      .default('v23.0'),
+  ),
+  WHATSAPP_MPS: positiveInt(80, 'outbound messages per second'),
+  WHATSAPP_TIMEOUT_MS: positiveInt(10_000, 'a timeout in milliseconds'),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl('an OpenAI-compatible API base URL'),
+  OPENAI_MODEL: z.preprocess(blankToUndefined, z.string().default('gpt-4o-mini')),
+  STRIPE_SECRET_KEY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_/, { message: 'expected a Stripe secret key starting with sk_ or rk_' })
+      .optional(),
+  ),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .startsWith('whsec_', { message: 'expected a Stripe webhook secret starting with whsec_' })
+      .optional(),
+  ),
+  STRIPE_API_URL: optionalUrl('the Stripe API base URL'),
+  PAYMENTS_PROVIDER: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['stripe', 'whatsapp', 'sandbox'], { message: 'expected one of stripe, whatsapp, sandbox' })
+      .optional(),
+  ),
+  REDIS_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, { message: 'expected a redis:// or rediss:// URL' })
+      .optional(),
+  ),
+  API_TOKEN: z.preprocess(
+    blankToUndefined,
+    z.string().min(24, { message: 'expected a random token of at least 24 characters' }).optional(),
+  ),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'expected one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+  ),
+  WEBHOOK_MAX_BODY_BYTES: positiveInt(1024 * 1024, 'a size in bytes'),
+  WORKER_CONCURRENCY: positiveInt(8, 'how many conversations are processed at once'),
+  EVENT_MAX_ATTEMPTS: positiveInt(8, 'how many times a failing event is retried before it is dead-lettered'),
+  SEND_MAX_ATTEMPTS: positiveInt(10, 'how many times a send is retried before it is marked failed'),
+  AMBIGUOUS_SEND_GRACE_MS: positiveInt(
+    30_000,
+    'how long to wait for a status webhook before re-sending a message interrupted mid-send',
+  ),
+  WHATSAPP_WINDOW_TEMPLATE: optionalString,
+});
+
+export type Env = Record<string, string | undefined>;
+
+/** The WhatsApp side of the configuration. A live config cannot exist without its app secret. */
+export type WhatsAppConfig =
+  | {
+      mode: 'live';
+      accessToken: string;
+      phoneNumberId: string;
+      appSecret: string;
+      verifyToken: string | undefined;
+      graphUrl: string;
+      apiVersion: string;
+      mps: number;
+      timeoutMs: number;
+    }
+  | {
+      mode: 'sandbox';
+      /** Generated per data directory when not given; signs the emulator's webhooks. */
+      appSecret: string | undefined;
+      verifyToken: string | undefined;
+      accessToken: string | undefined;
+      phoneNumberId: string;
+      /** The emulator's Graph-compatible endpoint on this server. */
+      graphUrl: string;
+      apiVersion: string;
+      mps: number;
+      timeoutMs: number;
+    };
+
+export interface Config {
+  server: { port: number; publicBaseUrl: string; webhookMaxBodyBytes: number };
+  store: { databaseUrl: string | undefined; dataDir: string };
+  whatsapp: WhatsAppConfig;
+  openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiUrl: string | undefined };
+  payments: { provider: 'stripe' | 'whatsapp' | 'sandbox' };
+  redisUrl: string | undefined;
+  apiToken: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  worker: { concurrency: number; eventMaxAttempts: number };
+  sender: { maxAttempts: number; ambiguousGraceMs: number; windowTemplate: string | undefined };
+}
+
+/** Raised when the environment cannot make a valid configuration; lists every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Phone number id the sandbox emulator uses for the business. */
+export const SANDBOX_PHONE_NUMBER_ID = '100000000000001';
+
+/**
+ * Parses the environment once into a frozen, feature-grouped configuration.
+ *
+ * @throws {ConfigError} naming each bad variable and what it expects.
+ * @example const config = loadConfig({ PORT: '8080' });
+ */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+
+  const wantsLive = Boolean(e.WHATSAPP_ACCESS_TOKEN || e.WHATSAPP_PHONE_NUMBER_ID);
+  let whatsapp: WhatsAppConfig;
+  if (wantsLive) {
+    if (!e.WHATSAPP_ACCESS_TOKEN)
+      problems.push('WHATSAPP_ACCESS_TOKEN: required when WHATSAPP_PHONE_NUMBER_ID is set');
+    if (!e.WHATSAPP_PHONE_NUMBER_ID)
+      problems.push('WHATSAPP_PHONE_NUMBER_ID: required when WHATSAPP_ACCESS_TOKEN is set');
+    if (!e.WHATSAPP_APP_SECRET)
+      problems.push(
+        'WHATSAPP_APP_SECRET: required with live WhatsApp credentials, so webhooks can be verified (Meta app settings → Basic → App secret)',
+      );
+    whatsapp = {
+      mode: 'live',
+      accessToken: e.WHATSAPP_ACCESS_TOKEN ?? '',
+      phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID ?? '',
+      appSecret: e.WHATSAPP_APP_SECRET ?? '',
+      verifyToken: e.WHATSAPP_VERIFY_TOKEN,
+      graphUrl: (e.WHATSAPP_GRAPH_URL ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
+      apiVersion: e.WHATSAPP_API_VERSION,
+      mps: e.WHATSAPP_MPS,
+      timeoutMs: e.WHATSAPP_TIMEOUT_MS,
+    };
+  } else {
+    whatsapp = {
+      mode: 'sandbox',
+      appSecret: e.WHATSAPP_APP_SECRET,
+      verifyToken: e.WHATSAPP_VERIFY_TOKEN,
+      accessToken: undefined,
+      phoneNumberId: SANDBOX_PHONE_NUMBER_ID,
+      graphUrl: (e.WHATSAPP_GRAPH_URL ?? `http://127.0.0.1:${e.PORT}/sandbox/graph`).replace(/\/+$/, ''),
+      apiVersion: e.WHATSAPP_API_VERSION,
+      mps: e.WHATSAPP_MPS,
+      timeoutMs: e.WHATSAPP_TIMEOUT_MS,
+    };
+  }
+
+  if (e.STRIPE_WEBHOOK_SECRET && !e.STRIPE_SECRET_KEY)
+    problems.push('STRIPE_WEBHOOK_SECRET: set STRIPE_SECRET_KEY too, or remove it');
+  const provider = e.PAYMENTS_PROVIDER ?? (e.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox');
+  if (provider === 'stripe' && !e.STRIPE_SECRET_KEY)
+    problems.push('PAYMENTS_PROVIDER: stripe needs STRIPE_SECRET_KEY');
+  if (provider === 'stripe' && e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET)
+    problems.push(
+      'STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY, so Stripe webhooks can be verified',
+    );
+  if (provider === 'whatsapp' && whatsapp.mode !== 'live')
+    problems.push('PAYMENTS_PROVIDER: whatsapp needs live WhatsApp credentials');
+  if (whatsapp.mode === 'live' && !e.API_TOKEN)
+    problems.push('API_TOKEN: required outside sandbox mode (a random string of at least 24 characters)');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    server: { port: e.PORT, publicBaseUrl, webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES },
+    store: { databaseUrl: e.DATABASE_URL, dataDir: path.resolve(e.DATA_DIR) },
+    whatsapp,
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      apiUrl: e.STRIPE_API_URL,
+    },
+    payments: { provider },
+    redisUrl: e.REDIS_URL,
+    apiToken: e.API_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    worker: { concurrency: e.WORKER_CONCURRENCY, eventMaxAttempts: e.EVENT_MAX_ATTEMPTS },
+    sender: {
+      maxAttempts: e.SEND_MAX_ATTEMPTS,
+      ambiguousGraceMs: e.AMBIGUOUS_SEND_GRACE_MS,
+      windowTemplate: e.WHATSAPP_WINDOW_TEMPLATE,
+    },
+  });
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

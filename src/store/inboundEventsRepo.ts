@@ -1,0 +1,102 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { queryRows, type Db } from './openStore.js';
+import { inboundEvents, type InboundEventRow } from './schema.js';
+
+export type NewInboundEvent = typeof inboundEvents.$inferInsert;
+
+/**
+ * Stores events; the database's unique key on `external_id` drops repeats inside the same statement.
+ * @returns how many were new.
+ */
+export async function insertInboundEvents(db: Db, rows: NewInboundEvent[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const inserted = await db
+    .insert(inboundEvents)
+    .values(rows)
+    .onConflictDoNothing({ target: inboundEvents.externalId })
+    .returning({ id: inboundEvents.id });
+  return inserted.length;
+}
+
+/**
+ * The oldest due event of each conversation that has nothing older still pending,
+ * so a conversation never runs ahead of an event waiting for its retry.
+ */
+export async function findDueHeads(
+  db: Db,
+  now: Date,
+  limit: number,
+): Promise<{ id: number; conversationId: string | null }[]> {
+  const rows = await queryRows<{ id: string | number; conversation_id: string | null }>(
+    db,
+    sql`
+    SELECT e.id, e.conversation_id FROM inbound_events e
+    WHERE e.status = 'pending' AND e.next_attempt_at <= ${now.toISOString()}::timestamptz
+      AND (e.conversation_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM inbound_events p
+        WHERE p.status = 'pending' AND p.conversation_id = e.conversation_id AND p.id < e.id))
+    ORDER BY e.id
+    LIMIT ${limit}`,
+  );
+  return rows.map((row) => ({ id: Number(row.id), conversationId: row.conversation_id }));
+}
+
+/**
+ * Inside a transaction: takes the conversation's lock (held until commit or rollback) and
+ * returns the event if it is still pending. `null` when another worker or process has it.
+ */
+export async function lockPendingEvent(
+  tx: Db,
+  lockKey: string,
+  eventId: number,
+  workerId: string,
+): Promise<InboundEventRow | null> {
+  const lock = await queryRows<{ locked: boolean }>(
+    tx,
+    sql`SELECT pg_try_advisory_xact_lock(hashtextextended(${lockKey}, 0)) AS locked`,
+  );
+  if (!lock[0]?.locked) return null;
+  const rows = await tx
+    .update(inboundEvents)
+    .set({ processingStartedAt: sql`clock_timestamp()`, processedBy: workerId })
+    .where(and(eq(inboundEvents.id, eventId), eq(inboundEvents.status, 'pending')))
+    .returning();
+  return rows[0] ?? null;
+}
+
+export async function markEventDone(tx: Db, eventId: number): Promise<void> {
+  await tx
+    .update(inboundEvents)
+    .set({ status: 'done', processedAt: sql`clock_timestamp()`, lastError: null })
+    .where(eq(inboundEvents.id, eventId));
+}
+
+/** Records a failed attempt: retried at `retryAt`, or dead-lettered once attempts run out. */
+export async function recordEventFailure(
+  db: Db,
+  eventId: number,
+  error: string,
+  retryAt: Date | null,
+): Promise<'retry' | 'dead'> {
+  const status = retryAt ? 'pending' : 'dead';
+  await db
+    .update(inboundEvents)
+    .set({
+      status,
+      attempts: sql`${inboundEvents.attempts} + 1`,
+      lastError: error.slice(0, 2000),
+      ...(retryAt ? { nextAttemptAt: retryAt } : { processedAt: sql`clock_timestamp()` }),
+    })
+    .where(eq(inboundEvents.id, eventId));
+  return status === 'dead' ? 'dead' : 'retry';
+}
+
+/** Puts a dead-lettered event back in line. */
+export async function retryDeadEvent(db: Db, eventId: number, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(inboundEvents)
+    .set({ status: 'pending', attempts: 0, nextAttemptAt: now, lastError: null })
+    .where(and(eq(inboundEvents.id, eventId), eq(inboundEvents.status, 'dead')))
+    .returning({ id: inboundEvents.id });
+  return rows.length === 1;
+}

@@ -1,0 +1,7 @@
+export * from './openStore.js';
+export * from './schema.js';
+export * from './inboundEventsRepo.js';
+export * from './outboxRepo.js';
+export * from './messagesRepo.js';
+export * from './conversationsRepo.js';
+export * from './timersRepo.js';

@@ -1,0 +1,105 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { queryRows, type Db } from './openStore.js';
+import { outbox, type OutboxRow } from './schema.js';
+
+export type NewOutboxRow = typeof outbox.$inferInsert;
+
+/** Queues effects; a replayed turn writes the same ids and is ignored. */
+export async function insertOutbox(db: Db, rows: NewOutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insert(outbox).values(rows).onConflictDoNothing({ target: outbox.id });
+}
+
+/**
+ * Leases due rows for sending. Only the oldest unsent row of each recipient is eligible, and a
+ * row in flight blocks the ones behind it, so a customer receives messages in the order decided,
+ * across any number of processes.
+ */
+export async function claimOutbox(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
+  const claimed = await queryRows<{ id: string }>(
+    db,
+    sql`
+    UPDATE outbox SET status = 'sending', lease_until = ${leaseUntil.toISOString()}::timestamptz,
+      attempts = attempts + 1
+    WHERE id IN (
+      SELECT o.id FROM outbox o
+      WHERE o.status = 'pending' AND o.next_attempt_at <= ${now.toISOString()}::timestamptz
+        AND (o.recipient IS NULL OR NOT EXISTS (
+          SELECT 1 FROM outbox p
+          WHERE p.recipient = o.recipient AND p.status IN ('pending', 'sending') AND p.seq < o.seq))
+      ORDER BY o.seq
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id`,
+  );
+  const ids = claimed.map((row) => row.id);
+  if (ids.length === 0) return [];
+  const rows = await db.select().from(outbox).where(inArray(outbox.id, ids));
+  return rows.sort((a, b) => a.seq - b.seq);
+}
+
+/** Marks a row delivered to the provider. Idempotent: a status webhook may have done it first. */
+export async function markOutboxSent(db: Db, id: string, wamid: string | null, at: Date): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ status: 'sent', wamid: sql`coalesce(${outbox.wamid}, ${wamid})`, sentAt: at, leaseUntil: null })
+    .where(and(eq(outbox.id, id), inArray(outbox.status, ['pending', 'sending'])));
+}
+
+export async function markOutboxRetry(
+  db: Db,
+  id: string,
+  error: string,
+  code: number | null,
+  retryAt: Date,
+): Promise<void> {
+  await db
+    .update(outbox)
+    .set({
+      status: 'pending',
+      lastError: error.slice(0, 2000),
+      errorCode: code,
+      nextAttemptAt: retryAt,
+      leaseUntil: null,
+    })
+    .where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
+}
+
+export async function markOutboxFailed(
+  db: Db,
+  id: string,
+  error: string,
+  code: number | null,
+): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ status: 'failed', lastError: error.slice(0, 2000), errorCode: code, leaseUntil: null })
+    .where(and(eq(outbox.id, id), inArray(outbox.status, ['pending', 'sending'])));
+}
+
+/**
+ * Rows whose lease ran out were interrupted mid-send (a crash): the provider may or may not have
+ * the message. They wait `graceMs` for a status webhook carrying their id to settle it, then are
+ * sent again. See docs/decisions/0003-ambiguous-sends.md.
+ * @returns how many were found interrupted.
+ */
+export async function releaseExpiredLeases(db: Db, now: Date, graceMs: number): Promise<number> {
+  const retryAt = new Date(now.getTime() + graceMs);
+  const rows = await db
+    .update(outbox)
+    .set({ status: 'pending', ambiguous: true, nextAttemptAt: retryAt, leaseUntil: null })
+    .where(and(eq(outbox.status, 'sending'), sql`${outbox.leaseUntil} < ${now.toISOString()}::timestamptz`))
+    .returning({ id: outbox.id });
+  return rows.length;
+}
+
+/** Seconds the oldest due row has been waiting; 0 when nothing waits. */
+export async function outboxLagSeconds(db: Db, now: Date): Promise<number> {
+  const rows = await queryRows<{ oldest: string | Date | null }>(
+    db,
+    sql`SELECT min(next_attempt_at) AS oldest FROM outbox WHERE status = 'pending'`,
+  );
+  const oldest = rows[0]?.oldest;
+  if (!oldest) return 0;
+  return Math.max(0, (now.getTime() - new Date(oldest).getTime()) / 1000);
+}

@@ -1,0 +1,188 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** People who write to the business. `wa_id` is the WhatsApp id Meta gives us. */
+export const contacts = pgTable('contacts', {
+  waId: text('wa_id').primaryKey(),
+  name: text('name'),
+  locale: text('locale'),
+  optedOut: boolean('opted_out').notNull().default(false),
+  consentChangedAt: ts('consent_changed_at'),
+  consentSource: text('consent_source'),
+  createdAt: createdAt(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** Every opt-in and opt-out, kept so consent can be proven on audit. */
+export const consentEvents = pgTable(
+  'consent_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    waId: text('wa_id').notNull(),
+    action: text('action', { enum: ['opt_in', 'opt_out'] }).notNull(),
+    source: text('source').notNull(),
+    wording: text('wording'),
+    eventId: text('event_id'),
+    at: ts('at').notNull(),
+  },
+  (t) => [index('consent_events_wa_id').on(t.waId, t.at), uniqueIndex('consent_events_event').on(t.eventId)],
+);
+
+/** One conversation per (business number, customer). Holds the flow state and the mode. */
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: text('id').primaryKey(),
+    phoneNumberId: text('phone_number_id').notNull(),
+    waId: text('wa_id').notNull(),
+    mode: text('mode', { enum: ['bot', 'handoff', 'closed'] })
+      .notNull()
+      .default('bot'),
+    state: jsonb('state'),
+    flowVersion: integer('flow_version'),
+    handoffReason: text('handoff_reason'),
+    lastInboundAt: ts('last_inbound_at'),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('conversations_wa_id').on(t.waId)],
+);
+
+/**
+ * The durable inbox: webhooks, timers and staff actions land here before anything else happens.
+ * `external_id` is the dedupe key (wamid, status id + status, provider event id).
+ */
+export const inboundEvents = pgTable(
+  'inbound_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    source: text('source', { enum: ['whatsapp', 'stripe', 'timer', 'staff', 'system'] }).notNull(),
+    kind: text('kind').notNull(),
+    externalId: text('external_id').notNull(),
+    conversationId: text('conversation_id'),
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: ['pending', 'done', 'dead', 'unparsed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    lastError: text('last_error'),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+    processingStartedAt: ts('processing_started_at'),
+    processedAt: ts('processed_at'),
+    processedBy: text('processed_by'),
+  },
+  (t) => [
+    uniqueIndex('inbound_events_external_id').on(t.externalId),
+    index('inbound_events_pending')
+      .on(t.conversationId, t.id)
+      .where(sql`${t.status} = 'pending'`),
+    index('inbound_events_status').on(t.status, t.id),
+  ],
+);
+
+/** The transcript: what the customer sent and what we sent, with delivery status. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    wamid: text('wamid'),
+    outboxId: text('outbox_id'),
+    type: text('type').notNull(),
+    content: jsonb('content').notNull(),
+    status: text('status', {
+      enum: ['received', 'accepted', 'sent', 'delivered', 'read', 'failed'],
+    }).notNull(),
+    errorCode: integer('error_code'),
+    errorTitle: text('error_title'),
+    createdAt: createdAt(),
+    statusAt: ts('status_at'),
+  },
+  (t) => [
+    uniqueIndex('messages_wamid').on(t.wamid),
+    uniqueIndex('messages_outbox_id').on(t.outboxId),
+    index('messages_conversation').on(t.conversationId, t.id),
+  ],
+);
+
+/**
+ * Effects waiting to reach the outside world. The id is derived from (event id, effect index),
+ * so a replayed turn writes the same keys and cannot send twice.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    /** Creation order; messages to one recipient leave in this order. */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    conversationId: text('conversation_id'),
+    recipient: text('recipient'),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: ['pending', 'sending', 'sent', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    leaseUntil: ts('lease_until'),
+    lastError: text('last_error'),
+    errorCode: integer('error_code'),
+    wamid: text('wamid'),
+    ambiguous: boolean('ambiguous').notNull().default(false),
+    createdAt: createdAt(),
+    sentAt: ts('sent_at'),
+  },
+  (t) => [
+    index('outbox_pending')
+      .on(t.recipient, t.seq)
+      .where(sql`${t.status} in ('pending', 'sending')`),
+    index('outbox_due')
+      .on(t.seq)
+      .where(sql`${t.status} = 'pending'`),
+    index('outbox_leases')
+      .on(t.leaseUntil)
+      .where(sql`${t.status} = 'sending'`),
+  ],
+);
+
+/** Durable timers: when due they become inbound events of their conversation. */
+export const timers = pgTable(
+  'timers',
+  {
+    id: text('id').primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    name: text('name').notNull(),
+    fireAt: ts('fire_at').notNull(),
+    payload: jsonb('payload'),
+    status: text('status', { enum: ['scheduled', 'fired', 'cancelled'] })
+      .notNull()
+      .default('scheduled'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('timers_due')
+      .on(t.fireAt)
+      .where(sql`${t.status} = 'scheduled'`),
+    index('timers_conversation').on(t.conversationId, t.name),
+  ],
+);
+
+export type InboundEventRow = typeof inboundEvents.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
+export type ConversationRow = typeof conversations.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;

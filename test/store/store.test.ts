@@ -1,0 +1,192 @@
+import {
+  applyDeliveryStatus,
+  claimOutbox,
+  findDueHeads,
+  insertInboundEvents,
+  insertOutbox,
+  listMessages,
+  lockPendingEvent,
+  markEventDone,
+  markOutboxSent,
+  recordEventFailure,
+  recordOutboundAccepted,
+  releaseExpiredLeases,
+  retryDeadEvent,
+  type Db,
+} from '../../src/store/index.js';
+import { resetStore, storeKinds, type TestStore } from '../helpers/stores.js';
+
+const at = (iso: string) => new Date(iso);
+const event = (externalId: string, conversationId: string | null) => ({
+  source: 'whatsapp' as const,
+  kind: 'message',
+  externalId,
+  conversationId,
+  payload: { externalId },
+});
+
+describe.each(storeKinds)('store on %s', (_kind, open) => {
+  let store: TestStore;
+  let db: Db;
+  beforeAll(async () => {
+    store = await open();
+    db = store.db;
+  });
+  afterAll(() => store.close());
+  beforeEach(() => resetStore(store));
+
+  test('a repeated external id is stored once, also inside one batch', async () => {
+    expect(
+      await insertInboundEvents(db, [
+        event('wa:msg:1', 'c1'),
+        event('wa:msg:1', 'c1'),
+        event('wa:msg:2', 'c1'),
+      ]),
+    ).toBe(2);
+    expect(await insertInboundEvents(db, [event('wa:msg:2', 'c1'), event('wa:msg:3', 'c1')])).toBe(1);
+  });
+
+  test('only the head of each conversation is due, and a retrying head holds back the rest', async () => {
+    await insertInboundEvents(db, [event('a1', 'A'), event('b1', 'B'), event('a2', 'A'), event('x', null)]);
+    const now = at('2026-01-01T10:00:00Z');
+    const heads = await findDueHeads(db, new Date(Date.now() + 1000), 10);
+    expect(heads.map((h) => h.conversationId)).toEqual(['A', 'B', null]);
+    await recordEventFailure(db, heads[0]!.id, 'boom', new Date(Date.now() + 60_000));
+    const later = await findDueHeads(db, new Date(Date.now() + 1000), 10);
+    expect(later.map((h) => h.conversationId)).toEqual(['B', null]);
+    expect(now).toBeInstanceOf(Date);
+  });
+
+  test('the conversation lock admits one holder at a time', async () => {
+    await insertInboundEvents(db, [event('a1', 'A')]);
+    const [head] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
+    await db.transaction(async (tx) => {
+      const locked = await lockPendingEvent(tx as unknown as Db, 'A', head!.id, 'w1');
+      expect(locked?.externalId).toBe('a1');
+      await markEventDone(tx as unknown as Db, head!.id);
+    });
+    expect(await findDueHeads(db, new Date(Date.now() + 1000), 10)).toEqual([]);
+  });
+
+  test('a dead-lettered event stays visible and can be put back in line', async () => {
+    await insertInboundEvents(db, [event('a1', 'A')]);
+    const [head] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
+    expect(await recordEventFailure(db, head!.id, 'gave up', null)).toBe('dead');
+    expect(await findDueHeads(db, new Date(Date.now() + 1000), 10)).toEqual([]);
+    expect(await retryDeadEvent(db, head!.id, new Date())).toBe(true);
+    expect((await findDueHeads(db, new Date(Date.now() + 1000), 10)).map((h) => h.id)).toEqual([head!.id]);
+  });
+
+  test('outbox hands out one row per recipient at a time, in order', async () => {
+    await insertOutbox(db, [
+      { id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 1 } },
+      { id: 'e1:1', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 2 } },
+      { id: 'e2:0', conversationId: 'd', recipient: '39222', kind: 'SendText', payload: { n: 3 } },
+    ]);
+    await insertOutbox(db, [
+      { id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 9 } },
+    ]);
+    const now = new Date(Date.now() + 1000);
+    const first = await claimOutbox(db, now, new Date(now.getTime() + 30_000), 10);
+    expect(first.map((r) => r.id)).toEqual(['e1:0', 'e2:0']);
+    expect(await claimOutbox(db, now, new Date(now.getTime() + 30_000), 10)).toEqual([]);
+    await markOutboxSent(db, 'e1:0', 'wamid.1', now);
+    const second = await claimOutbox(db, now, new Date(now.getTime() + 30_000), 10);
+    expect(second.map((r) => r.id)).toEqual(['e1:1']);
+  });
+
+  test('an interrupted send waits for the grace period, and a status webhook settles it', async () => {
+    await insertOutbox(db, [
+      { id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: {} },
+    ]);
+    const t0 = new Date(Date.now() + 1000);
+    await claimOutbox(db, t0, new Date(t0.getTime() + 5_000), 10);
+    expect(await releaseExpiredLeases(db, new Date(t0.getTime() + 1_000), 10_000)).toBe(0);
+    expect(await releaseExpiredLeases(db, new Date(t0.getTime() + 6_000), 10_000)).toBe(1);
+    expect(
+      await claimOutbox(db, new Date(t0.getTime() + 7_000), new Date(t0.getTime() + 60_000), 10),
+    ).toEqual([]);
+    await markOutboxSent(db, 'e1:0', 'wamid.x', t0);
+    expect(
+      await claimOutbox(db, new Date(t0.getTime() + 60_000), new Date(t0.getTime() + 90_000), 10),
+    ).toEqual([]);
+  });
+
+  test('delivery status only moves forward; failed keeps its reason', async () => {
+    const base = { conversationId: 'c', outboxId: null, errorCode: null, errorTitle: null };
+    await recordOutboundAccepted(db, {
+      conversationId: 'c',
+      outboxId: 'o1',
+      wamid: 'w1',
+      type: 'text',
+      content: {},
+      at: at('2026-01-01T00:00:00Z'),
+    });
+    expect(
+      await applyDeliveryStatus(db, { ...base, wamid: 'w1', status: 'read', at: at('2026-01-01T00:00:03Z') }),
+    ).toBe(true);
+    expect(
+      await applyDeliveryStatus(db, {
+        ...base,
+        wamid: 'w1',
+        status: 'delivered',
+        at: at('2026-01-01T00:00:02Z'),
+      }),
+    ).toBe(false);
+    expect(
+      await applyDeliveryStatus(db, { ...base, wamid: 'w1', status: 'sent', at: at('2026-01-01T00:00:01Z') }),
+    ).toBe(false);
+    await recordOutboundAccepted(db, {
+      conversationId: 'c',
+      outboxId: 'o2',
+      wamid: 'w2',
+      type: 'text',
+      content: {},
+      at: at('2026-01-01T00:00:00Z'),
+    });
+    await applyDeliveryStatus(db, { ...base, wamid: 'w2', status: 'sent', at: at('2026-01-01T00:00:01Z') });
+    await applyDeliveryStatus(db, {
+      ...base,
+      wamid: 'w2',
+      status: 'failed',
+      at: at('2026-01-01T00:00:02Z'),
+      errorCode: 131049,
+      errorTitle: 'ecosystem',
+    });
+    expect(
+      await applyDeliveryStatus(db, {
+        ...base,
+        wamid: 'w2',
+        status: 'delivered',
+        at: at('2026-01-01T00:00:03Z'),
+      }),
+    ).toBe(false);
+    const rows = await listMessages(db, 'c');
+    expect(rows.map((r) => [r.wamid, r.status, r.errorCode])).toEqual([
+      ['w1', 'read', null],
+      ['w2', 'failed', 131049],
+    ]);
+  });
+
+  test('a status that arrives before the send is recorded is merged, not lost', async () => {
+    await applyDeliveryStatus(db, {
+      conversationId: 'c',
+      outboxId: 'o9',
+      wamid: 'w9',
+      status: 'delivered',
+      at: at('2026-01-01T00:00:02Z'),
+      errorCode: null,
+      errorTitle: null,
+    });
+    await recordOutboundAccepted(db, {
+      conversationId: 'c',
+      outboxId: 'o9',
+      wamid: 'w9',
+      type: 'text',
+      content: { text: 'hi' },
+      at: at('2026-01-01T00:00:01Z'),
+    });
+    const [row] = await listMessages(db, 'c');
+    expect([row?.status, row?.type, row?.content]).toEqual(['delivered', 'text', { text: 'hi' }]);
+  });
+});
