@@ -5,14 +5,14 @@ import { inboundEvents, type InboundEventRow } from './schema.js';
 export type NewInboundEvent = typeof inboundEvents.$inferInsert;
 
 /**
- * Stores events; the database's unique key on `external_id` drops repeats inside the same statement.
+ * Stores events, due from `now`; the database's unique key on `external_id` drops repeats inside the same statement.
  * @returns how many were new.
  */
-export async function insertInboundEvents(db: Db, rows: NewInboundEvent[]): Promise<number> {
+export async function insertInboundEvents(db: Db, rows: NewInboundEvent[], now: Date): Promise<number> {
   if (rows.length === 0) return 0;
   const inserted = await db
     .insert(inboundEvents)
-    .values(rows)
+    .values(rows.map((row) => ({ receivedAt: now, nextAttemptAt: now, ...row })))
     .onConflictDoNothing({ target: inboundEvents.externalId })
     .returning({ id: inboundEvents.id });
   return inserted.length;

@@ -5,9 +5,12 @@ import { outbox, type OutboxRow } from './schema.js';
 export type NewOutboxRow = typeof outbox.$inferInsert;
 
 /** Queues effects; a replayed turn writes the same ids and is ignored. */
-export async function insertOutbox(db: Db, rows: NewOutboxRow[]): Promise<void> {
+export async function insertOutbox(db: Db, rows: NewOutboxRow[], now: Date): Promise<void> {
   if (rows.length === 0) return;
-  await db.insert(outbox).values(rows).onConflictDoNothing({ target: outbox.id });
+  await db
+    .insert(outbox)
+    .values(rows.map((row) => ({ createdAt: now, nextAttemptAt: now, ...row })))
+    .onConflictDoNothing({ target: outbox.id });
 }
 
 /**

@@ -55,6 +55,7 @@ export async function fireDueTimers(db: Db, now: Date, limit: number): Promise<n
         conversationId: timer.conversationId,
         payload: { name: timer.name, payload: timer.payload, fireAt: timer.fireAt.toISOString() },
       })),
+      now,
     );
     return fired.length;
   });

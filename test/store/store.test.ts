@@ -37,17 +37,23 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
 
   test('a repeated external id is stored once, also inside one batch', async () => {
     expect(
-      await insertInboundEvents(db, [
-        event('wa:msg:1', 'c1'),
-        event('wa:msg:1', 'c1'),
-        event('wa:msg:2', 'c1'),
-      ]),
+      await insertInboundEvents(
+        db,
+        [event('wa:msg:1', 'c1'), event('wa:msg:1', 'c1'), event('wa:msg:2', 'c1')],
+        new Date(),
+      ),
     ).toBe(2);
-    expect(await insertInboundEvents(db, [event('wa:msg:2', 'c1'), event('wa:msg:3', 'c1')])).toBe(1);
+    expect(
+      await insertInboundEvents(db, [event('wa:msg:2', 'c1'), event('wa:msg:3', 'c1')], new Date()),
+    ).toBe(1);
   });
 
   test('only the head of each conversation is due, and a retrying head holds back the rest', async () => {
-    await insertInboundEvents(db, [event('a1', 'A'), event('b1', 'B'), event('a2', 'A'), event('x', null)]);
+    await insertInboundEvents(
+      db,
+      [event('a1', 'A'), event('b1', 'B'), event('a2', 'A'), event('x', null)],
+      new Date(),
+    );
     const now = at('2026-01-01T10:00:00Z');
     const heads = await findDueHeads(db, new Date(Date.now() + 1000), 10);
     expect(heads.map((h) => h.conversationId)).toEqual(['A', 'B', null]);
@@ -58,7 +64,7 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
   });
 
   test('the conversation lock admits one holder at a time', async () => {
-    await insertInboundEvents(db, [event('a1', 'A')]);
+    await insertInboundEvents(db, [event('a1', 'A')], new Date());
     const [head] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
     await db.transaction(async (tx) => {
       const locked = await lockPendingEvent(tx as unknown as Db, 'A', head!.id, 'w1');
@@ -69,7 +75,7 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
   });
 
   test('a dead-lettered event stays visible and can be put back in line', async () => {
-    await insertInboundEvents(db, [event('a1', 'A')]);
+    await insertInboundEvents(db, [event('a1', 'A')], new Date());
     const [head] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
     expect(await recordEventFailure(db, head!.id, 'gave up', null)).toBe('dead');
     expect(await findDueHeads(db, new Date(Date.now() + 1000), 10)).toEqual([]);
@@ -78,14 +84,20 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
   });
 
   test('outbox hands out one row per recipient at a time, in order', async () => {
-    await insertOutbox(db, [
-      { id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 1 } },
-      { id: 'e1:1', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 2 } },
-      { id: 'e2:0', conversationId: 'd', recipient: '39222', kind: 'SendText', payload: { n: 3 } },
-    ]);
-    await insertOutbox(db, [
-      { id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 9 } },
-    ]);
+    await insertOutbox(
+      db,
+      [
+        { id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 1 } },
+        { id: 'e1:1', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 2 } },
+        { id: 'e2:0', conversationId: 'd', recipient: '39222', kind: 'SendText', payload: { n: 3 } },
+      ],
+      new Date(),
+    );
+    await insertOutbox(
+      db,
+      [{ id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: { n: 9 } }],
+      new Date(),
+    );
     const now = new Date(Date.now() + 1000);
     const first = await claimOutbox(db, now, new Date(now.getTime() + 30_000), 10);
     expect(first.map((r) => r.id)).toEqual(['e1:0', 'e2:0']);
@@ -96,9 +108,11 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
   });
 
   test('an interrupted send waits for the grace period, and a status webhook settles it', async () => {
-    await insertOutbox(db, [
-      { id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: {} },
-    ]);
+    await insertOutbox(
+      db,
+      [{ id: 'e1:0', conversationId: 'c', recipient: '39111', kind: 'SendText', payload: {} }],
+      new Date(),
+    );
     const t0 = new Date(Date.now() + 1000);
     await claimOutbox(db, t0, new Date(t0.getTime() + 5_000), 10);
     expect(await releaseExpiredLeases(db, new Date(t0.getTime() + 1_000), 10_000)).toBe(0);

@@ -1,0 +1,163 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Express, Router } from 'express';
+import { describeOpeningHours, loadBusiness, type Business } from './business/loadBusiness.js';
+import type { Config } from './config.js';
+import type { FlowSet } from './engine/decide.js';
+import { loadFlows } from './engine/loadFlows.js';
+import { loadTexts, type TextCatalog, type TextVars } from './engine/texts.js';
+import { LOCALES, type Clock, type Locale } from './engine/types.js';
+import { createEventWorker, type EventWorker } from './jobs/eventWorker.js';
+import { createOutboxSender, type OutboxSender } from './jobs/outboxSender.js';
+import { startLoop, type Loop } from './jobs/loop.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createHttpApp } from './server/createHttpApp.js';
+import { fireDueTimers, type Store } from './store/index.js';
+import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
+import { createGraphClient, type GraphClient } from './whatsapp/graphClient.js';
+import { ingestWebhook, type IngestResult } from './whatsapp/ingestWebhook.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppOptions {
+  config: Readonly<Config>;
+  store: Store;
+  logger: Logger;
+  /** Secrets the sandbox generated, or the live ones from the config. */
+  secrets: { appSecret: string; apiToken: string; accessToken: string };
+  clock?: Clock;
+  /** Replace the Graph client (tests record what would be sent). */
+  graph?: GraphClient;
+  /** Routers mounted on the HTTP app, such as the sandbox. */
+  mounts?: (app: Omit<App, 'http'>) => [string, Router][];
+  /** Start the worker, sender and timer loops (off in tests that drive them by hand). */
+  startLoops?: boolean;
+}
+
+export interface App {
+  http: Express;
+  config: Readonly<Config>;
+  store: Store;
+  metrics: Metrics;
+  business: Business;
+  flows: FlowSet;
+  texts: TextCatalog;
+  worker: EventWorker;
+  sender: OutboxSender;
+  /** The one door for WhatsApp webhooks: HTTP and tests both come in here. */
+  receive(rawBody: Buffer | string, signature: string | undefined): Promise<IngestResult>;
+  /** Fires due timers, processes due events and sends due messages until nothing is left. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wires the product together: flows and texts, worker, sender, timers and the HTTP app. */
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config, store, logger } = options;
+  const clock = options.clock ?? { now: () => new Date() };
+  const metrics = createMetrics();
+  const business = await loadBusiness(path.join(ROOT, 'seed', 'bella-studio.yaml'));
+  const texts = await loadTexts(path.join(ROOT, 'templates'));
+  const vars = Object.fromEntries(
+    LOCALES.map((locale) => [
+      locale,
+      { business: business.name, hours: describeOpeningHours(business, locale) },
+    ]),
+  ) as Record<Locale, TextVars>;
+  const flows = await loadFlows(path.join(ROOT, 'flows'), texts, vars);
+
+  const graph =
+    options.graph ??
+    createGraphClient({
+      graphUrl: config.whatsapp.graphUrl,
+      apiVersion: config.whatsapp.apiVersion,
+      phoneNumberId: config.whatsapp.phoneNumberId,
+      accessToken: options.secrets.accessToken,
+      timeoutMs: config.whatsapp.timeoutMs,
+    });
+  const limiter: SendLimiter = createSendLimiter({
+    mps: config.whatsapp.mps,
+    phoneNumberId: config.whatsapp.phoneNumberId,
+    redisUrl: config.redisUrl,
+  });
+  const startLoops = options.startLoops ?? true;
+
+  const sender = createOutboxSender({
+    db: store.db,
+    graph,
+    limiter,
+    clock,
+    logger,
+    metrics,
+    mps: config.whatsapp.mps,
+    timeoutMs: config.whatsapp.timeoutMs,
+    maxAttempts: config.sender.maxAttempts,
+    ambiguousGraceMs: config.sender.ambiguousGraceMs,
+    windowTemplate: config.sender.windowTemplate,
+    autoStart: startLoops,
+  });
+  const worker = createEventWorker({
+    db: store.db,
+    deps: { clock, logger, metrics, engine: { flows, texts, defaultLocale: business.defaultLocale, vars } },
+    concurrency: config.worker.concurrency,
+    maxAttempts: config.worker.eventMaxAttempts,
+    onProcessed: () => sender.wake(),
+    autoStart: startLoops,
+  });
+  const timers: Loop | null = startLoops
+    ? startLoop(
+        async () => (await fireDueTimers(store.db, clock.now(), 100)) > 0 && (worker.wake(), true),
+        1_000,
+        (error) => logger.error({ err: error }, 'timer round failed'),
+      )
+    : null;
+
+  const receive = (rawBody: Buffer | string, signature: string | undefined) =>
+    ingestWebhook(
+      store.db,
+      Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody),
+      signature,
+      options.secrets.appSecret,
+      { metrics, logger, now: clock.now() },
+    );
+
+  const core = {
+    config,
+    store,
+    metrics,
+    business,
+    flows,
+    texts,
+    worker,
+    sender,
+    receive,
+    async settle() {
+      for (;;) {
+        const fired = await fireDueTimers(store.db, clock.now(), 100);
+        const handled = await worker.drain();
+        const sent = await sender.drain();
+        if (fired + handled + sent === 0) return;
+      }
+    },
+    async close() {
+      await timers?.stop();
+      await worker.stop();
+      await sender.stop();
+      await limiter.stop();
+    },
+  };
+  const http = createHttpApp({
+    store,
+    clock,
+    logger,
+    metrics,
+    apiToken: options.secrets.apiToken,
+    verifyToken: config.whatsapp.verifyToken,
+    webhookMaxBodyBytes: config.server.webhookMaxBodyBytes,
+    receiveWhatsApp: receive,
+    onEventStored: () => worker.wake(),
+    mounts: options.mounts?.(core) ?? [],
+  });
+  return { ...core, http };
+}

@@ -1,0 +1,257 @@
+import { decide, type DecideContext } from '../engine/decide.js';
+import { migrateState } from '../engine/state.js';
+import {
+  isSendEffect,
+  type Clock,
+  type DomainEvent,
+  type Effect,
+  type Understanding,
+} from '../engine/types.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import {
+  applyDeliveryStatus,
+  cancelTimer,
+  insertOutbox,
+  loadOrCreateConversation,
+  markOutboxSent,
+  recordConsent,
+  recordInboundMessage,
+  saveConversation,
+  scheduleTimer,
+  setContactLocale,
+  touchLastInbound,
+  upsertContact,
+  type ConversationRow,
+  type Db,
+  type InboundEventRow,
+} from '../store/index.js';
+import { understandText } from '../understanding/understandText.js';
+import type { InboundMessagePayload, InboundStatusPayload } from '../whatsapp/parseWebhook.js';
+import { messageContent, toDomainEvent } from '../whatsapp/toDomainEvent.js';
+
+export interface HandlerDeps {
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** Everything decide() needs but the event id. */
+  engine: Omit<DecideContext, 'eventId'>;
+}
+
+/** What a staff action or the system puts in `inbound_events.payload`. */
+export type StaffEventPayload =
+  { action: 'release'; closingText: string | null } | { action: 'takeover'; reason: string };
+
+/**
+ * Handles one stored inbound event inside the caller's transaction. Throwing rolls the whole turn
+ * back (state, outbox, transcript), and the worker retries the event later.
+ */
+export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerDeps): Promise<void> {
+  switch (event.kind) {
+    case 'message':
+      return handleMessage(tx, event, event.payload as InboundMessagePayload, deps);
+    case 'status':
+      return handleStatus(tx, event.payload as InboundStatusPayload, event.conversationId as string);
+    case 'timer': {
+      const payload = event.payload as { name: string; payload: unknown };
+      const conversation = await requireConversation(tx, event.conversationId);
+      if (conversation.mode !== 'bot') return;
+      return runTurn(
+        tx,
+        conversation,
+        event,
+        { type: 'TimerFired', name: payload.name, payload: payload.payload },
+        null,
+        deps,
+      );
+    }
+    case 'staff':
+      return handleStaff(tx, event, event.payload as StaffEventPayload, deps);
+    case 'error':
+      deps.logger.warn(
+        { eventId: event.id, error: (event.payload as { error?: { code?: number; title?: string } }).error },
+        'Meta reported an error in a webhook',
+      );
+      return;
+    default:
+      // Payment statuses, template and preference updates are stored for the features that read them.
+      return;
+  }
+}
+
+async function requireConversation(tx: Db, id: string | null): Promise<ConversationRow> {
+  const [phoneNumberId, waId] = (id ?? '').split(':');
+  if (!phoneNumberId || !waId) throw new Error(`Event has no usable conversation id: ${id}`);
+  return loadOrCreateConversation(tx, id as string, phoneNumberId, waId);
+}
+
+async function handleMessage(
+  tx: Db,
+  event: InboundEventRow,
+  payload: InboundMessagePayload,
+  deps: HandlerDeps,
+) {
+  const { message, contact } = payload;
+  const at = new Date(Number(message.timestamp) * 1000);
+  await upsertContact(tx, message.from, contact?.name ?? null);
+  const conversation = await requireConversation(tx, event.conversationId);
+  await touchLastInbound(tx, conversation.id, at);
+  await recordInboundMessage(tx, {
+    conversationId: conversation.id,
+    wamid: message.id,
+    type: message.type,
+    content: messageContent(message),
+    at,
+  });
+
+  const domainEvent = toDomainEvent(message);
+  if (!domainEvent) return;
+  const understanding = domainEvent.type === 'TextReceived' ? understandText(domainEvent.text) : null;
+  // Staff have the conversation: the bot stays silent, except that opting out or in always works.
+  const onlyIf =
+    conversation.mode === 'bot'
+      ? undefined
+      : (effects: Effect[]) => effects.some((e) => e.type === 'RecordConsent');
+  await runTurn(tx, conversation, event, domainEvent, understanding, deps, onlyIf);
+}
+
+async function handleStatus(tx: Db, payload: InboundStatusPayload, conversationId: string) {
+  const { status } = payload;
+  if (status.status === 'played') return;
+  const at = new Date(Number(status.timestamp) * 1000);
+  const outboxId = status.biz_opaque_callback_data ?? null;
+  // The status proves Meta has the message: it settles a send interrupted by a crash.
+  if (outboxId && status.status !== 'failed') await markOutboxSent(tx, outboxId, status.id, at);
+  const error = status.errors?.[0];
+  await applyDeliveryStatus(tx, {
+    wamid: status.id,
+    outboxId,
+    conversationId,
+    status: status.status,
+    at,
+    errorCode: error?.code ?? null,
+    errorTitle: error ? (error.title ?? error.message ?? null) : null,
+  });
+  if (error?.code === 131050) {
+    await recordConsent(tx, {
+      waId: status.recipient_id,
+      action: 'opt_out',
+      source: 'meta_error_131050',
+      wording: error.title ?? null,
+      eventId: `status:${status.id}:131050`,
+      at,
+    });
+  }
+}
+
+async function handleStaff(tx: Db, event: InboundEventRow, payload: StaffEventPayload, deps: HandlerDeps) {
+  const conversation = await requireConversation(tx, event.conversationId);
+  if (payload.action === 'takeover') {
+    if (conversation.mode === 'handoff') return;
+    await applyEffects(
+      tx,
+      conversation,
+      [{ type: 'OpenHandoff', id: `evt-${event.id}:0`, reason: payload.reason }],
+      deps,
+    );
+    return;
+  }
+  if (conversation.mode !== 'handoff') return;
+  await runTurn(
+    tx,
+    conversation,
+    event,
+    { type: 'StaffReleased', closingText: payload.closingText },
+    null,
+    deps,
+  );
+}
+
+async function runTurn(
+  tx: Db,
+  conversation: ConversationRow,
+  event: InboundEventRow,
+  domainEvent: DomainEvent,
+  understanding: Understanding | null,
+  deps: HandlerDeps,
+  onlyIf?: (effects: Effect[]) => boolean,
+) {
+  const state = migrateState(conversation.state);
+  const decision = decide(state, domainEvent, understanding, deps.clock, {
+    ...deps.engine,
+    eventId: `evt-${event.id}`,
+  });
+  if (onlyIf && !onlyIf(decision.effects)) return;
+  // Round-trip through JSON so anything that would not survive storage fails here, not later.
+  const stored = JSON.parse(JSON.stringify(decision.state)) as unknown;
+  await saveConversation(tx, conversation.id, { state: stored, flowVersion: decision.state.flowVersion });
+  await applyEffects(tx, conversation, decision.effects, deps);
+}
+
+/** Writes a turn's effects: sends to the outbox, everything else straight into the store. */
+export async function applyEffects(
+  tx: Db,
+  conversation: ConversationRow,
+  effects: Effect[],
+  deps: HandlerDeps,
+): Promise<void> {
+  await insertOutbox(
+    tx,
+    effects.filter(isSendEffect).map((effect) => ({
+      id: effect.id,
+      conversationId: conversation.id,
+      recipient: conversation.waId,
+      kind: effect.type,
+      payload: effect,
+    })),
+    deps.clock.now(),
+  );
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'ScheduleTimer':
+        await scheduleTimer(tx, {
+          id: effect.id,
+          conversationId: conversation.id,
+          name: effect.name,
+          fireAt: new Date(effect.at),
+          payload: effect.payload,
+        });
+        break;
+      case 'CancelTimer':
+        await cancelTimer(tx, conversation.id, effect.name);
+        break;
+      case 'OpenHandoff':
+        await saveConversation(tx, conversation.id, { mode: 'handoff', handoffReason: effect.reason });
+        deps.metrics.handoffs.inc({ reason: effect.reason });
+        deps.logger.info(
+          { conversationId: conversation.id, reason: effect.reason },
+          'conversation handed to staff',
+        );
+        break;
+      case 'CloseHandoff':
+        await saveConversation(tx, conversation.id, { mode: 'bot', handoffReason: null });
+        break;
+      case 'RecordConsent':
+        await recordConsent(tx, {
+          waId: conversation.waId,
+          action: effect.action,
+          source: effect.source,
+          wording: effect.wording,
+          eventId: effect.id,
+          at: deps.clock.now(),
+        });
+        break;
+      case 'SetLocale':
+        await setContactLocale(tx, conversation.waId, effect.locale);
+        break;
+      case 'Track':
+        deps.logger.info(
+          { conversationId: conversation.id, name: effect.name, props: effect.props },
+          'tracked',
+        );
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,271 @@
+import { inArray } from 'drizzle-orm';
+import type { Clock, SendEffect } from '../engine/types.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import {
+  claimOutbox,
+  conversations,
+  markOutboxFailed,
+  markOutboxRetry,
+  markOutboxSent,
+  outbox,
+  outboxLagSeconds,
+  recordOutboundAccepted,
+  recordOutboundFailed,
+  releaseExpiredLeases,
+  type Db,
+  type OutboxRow,
+} from '../store/index.js';
+import {
+  buildButtons,
+  buildCtaUrl,
+  buildList,
+  buildTemplate,
+  buildText,
+  type GraphMessage,
+} from '../whatsapp/builders.js';
+import { GraphSendError, type GraphClient } from '../whatsapp/graphClient.js';
+import type { SendLimiter } from '../whatsapp/createSendLimiter.js';
+import { backoffMs } from './backoff.js';
+import { startLoop, type Loop } from './loop.js';
+import { eq, sql } from 'drizzle-orm';
+
+/** Free-form messages are allowed for 24 hours after the customer's last message. */
+export const CUSTOMER_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface OutboxSenderOptions {
+  db: Db;
+  graph: GraphClient;
+  limiter: SendLimiter;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  mps: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  ambiguousGraceMs: number;
+  /** Approved template sent instead of a free-form message outside the window, if any. */
+  windowTemplate: string | undefined;
+  idleMs?: number;
+  /** Off: nothing runs until drain() is called (tests). */
+  autoStart?: boolean;
+}
+
+export interface OutboxSender extends Loop {
+  /** Sends everything due now and waits for the answers; for tests and tools. @returns rows handled. */
+  drain(): Promise<number>;
+}
+
+/** Thrown for a message that must not be sent; it is recorded as failed with this reason. */
+class Refused extends Error {}
+
+/**
+ * Leaves the outbox for WhatsApp: at most `mps` per second for the number, one message in flight
+ * per recipient (so a customer reads them in the order decided), retries with backoff and jitter
+ * for what may succeed later, and a recorded reason for what never will.
+ */
+export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
+  const { db, graph, limiter, clock, logger, metrics } = options;
+  const batch = Math.max(20, options.mps);
+  let inFlight = 0;
+  let lastLeaseCheck = 0;
+
+  function toGraphMessage(row: OutboxRow, lastInboundAt: Date | null, now: Date): GraphMessage {
+    const effect = row.payload as SendEffect;
+    const to = row.recipient as string;
+    const opaque = { bizOpaqueCallbackData: row.id };
+    if (effect.type === 'SendTemplate') {
+      return buildTemplate(to, {
+        name: effect.name,
+        language: effect.language,
+        components: effect.components as never,
+        ...opaque,
+      });
+    }
+    const open = lastInboundAt !== null && now.getTime() - lastInboundAt.getTime() < CUSTOMER_WINDOW_MS;
+    if (!open) {
+      if (options.windowTemplate)
+        return buildTemplate(to, { name: options.windowTemplate, language: 'en', ...opaque });
+      throw new Refused(
+        'Outside the 24-hour customer service window: only approved templates may be sent (set WHATSAPP_WINDOW_TEMPLATE to reopen the conversation with one)',
+      );
+    }
+    switch (effect.type) {
+      case 'SendText':
+        return buildText(to, { body: effect.text, ...opaque });
+      case 'SendButtons':
+        return buildButtons(to, {
+          body: effect.body,
+          buttons: effect.buttons,
+          ...(effect.footer ? { footer: effect.footer } : {}),
+          ...opaque,
+        });
+      case 'SendList':
+        return buildList(to, {
+          body: effect.body,
+          button: effect.button,
+          sections: effect.sections,
+          ...(effect.footer ? { footer: effect.footer } : {}),
+          ...opaque,
+        });
+      case 'SendCtaUrl':
+        return buildCtaUrl(to, {
+          body: effect.body,
+          buttonText: effect.buttonText,
+          url: effect.url,
+          ...opaque,
+        });
+    }
+  }
+
+  async function deliver(row: OutboxRow, lastInboundAt: Date | null): Promise<void> {
+    const now = clock.now();
+    const earliest = limiter.reserveRecipient(row.recipient as string, now.getTime());
+    if (earliest > now.getTime() + 50) {
+      // Meta's per-customer limit: wait, without spending an attempt.
+      await db
+        .update(outbox)
+        .set({
+          status: 'pending',
+          nextAttemptAt: new Date(earliest),
+          attempts: sql`${outbox.attempts} - 1`,
+          leaseUntil: null,
+        })
+        .where(eq(outbox.id, row.id));
+      return;
+    }
+    let message: GraphMessage;
+    try {
+      message = toGraphMessage(row, lastInboundAt, now);
+    } catch (error) {
+      return fail(row, (error as Error).message, null);
+    }
+    try {
+      const wamid = await limiter.schedule(() => graph.sendMessage(message));
+      const at = clock.now();
+      await db.transaction(async (tx) => {
+        await markOutboxSent(tx as unknown as Db, row.id, wamid, at);
+        if (row.conversationId) {
+          await recordOutboundAccepted(tx as unknown as Db, {
+            conversationId: row.conversationId,
+            outboxId: row.id,
+            wamid,
+            type: message.type ?? 'unknown',
+            content: message,
+            at,
+          });
+        }
+      });
+      metrics.sends.inc({ type: row.kind });
+    } catch (error) {
+      const sendError =
+        error instanceof GraphSendError ? error : new GraphSendError(String(error), null, null, true);
+      const retry = sendError.retriable && row.attempts < options.maxAttempts;
+      metrics.sendErrors.inc({ code: String(sendError.code ?? 'none'), retry: String(retry) });
+      if (retry) {
+        // Meta asks for a pause after a pair-rate error; other retries follow the usual curve.
+        const wait = Math.max(backoffMs(row.attempts), sendError.code === 131056 ? 6_000 : 0);
+        await markOutboxRetry(
+          db,
+          row.id,
+          sendError.message,
+          sendError.code,
+          new Date(clock.now().getTime() + wait),
+        );
+        logger.warn(
+          { outboxId: row.id, code: sendError.code, attempt: row.attempts },
+          'send failed; will retry',
+        );
+      } else {
+        await fail(row, sendError.message, sendError.code);
+      }
+    }
+  }
+
+  async function fail(row: OutboxRow, reason: string, code: number | null) {
+    const at = clock.now();
+    await db.transaction(async (tx) => {
+      await markOutboxFailed(tx as unknown as Db, row.id, reason, code);
+      if (row.conversationId) {
+        await recordOutboundFailed(tx as unknown as Db, {
+          conversationId: row.conversationId,
+          outboxId: row.id,
+          type: row.kind,
+          content: row.payload,
+          at,
+          errorCode: code,
+          errorTitle: reason,
+        });
+      }
+    });
+    logger.warn({ outboxId: row.id, code, reason }, 'message not sent');
+  }
+
+  async function claimAndSend(limit: number): Promise<Promise<void>[]> {
+    const now = clock.now();
+    if (now.getTime() - lastLeaseCheck > 1_000) {
+      lastLeaseCheck = now.getTime();
+      const interrupted = await releaseExpiredLeases(db, now, options.ambiguousGraceMs);
+      if (interrupted > 0) {
+        metrics.ambiguousSends.inc(interrupted);
+        logger.warn(
+          { count: interrupted },
+          'sends interrupted mid-flight; waiting for status webhooks before resending',
+        );
+      }
+      metrics.outboxLag.set(await outboxLagSeconds(db, now));
+    }
+    // The lease covers the wait in the rate limiter plus the request itself.
+    const leaseUntil = new Date(now.getTime() + (limit / options.mps) * 1000 + options.timeoutMs + 5_000);
+    const rows = await claimOutbox(db, now, leaseUntil, limit);
+    if (rows.length === 0) return [];
+    const ids = [...new Set(rows.map((row) => row.conversationId).filter((id): id is string => Boolean(id)))];
+    const windows = new Map<string, Date | null>();
+    if (ids.length > 0) {
+      const found = await db
+        .select({ id: conversations.id, lastInboundAt: conversations.lastInboundAt })
+        .from(conversations)
+        .where(inArray(conversations.id, ids));
+      for (const conversation of found) windows.set(conversation.id, conversation.lastInboundAt);
+    }
+    return rows.map((row) => {
+      inFlight++;
+      return deliver(row, windows.get(row.conversationId ?? '') ?? null)
+        .catch((error) => logger.error({ err: error, outboxId: row.id }, 'could not record a send outcome'))
+        .finally(() => {
+          inFlight--;
+          loop?.wake();
+        });
+    });
+  }
+
+  async function round(): Promise<boolean> {
+    // Keep about a second of sends queued in the limiter, no more, so leases stay short.
+    if (inFlight > batch / 2) return false;
+    const started = await claimAndSend(batch - inFlight);
+    return started.length > 0;
+  }
+
+  const loop: Loop | null =
+    options.autoStart === false
+      ? null
+      : startLoop(round, options.idleMs ?? 50, (error) =>
+          logger.error({ err: error }, 'outbox round failed'),
+        );
+  return {
+    wake: () => loop?.wake(),
+    async stop() {
+      await loop?.stop();
+      while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+    async drain() {
+      let handled = 0;
+      for (;;) {
+        const started = await claimAndSend(batch);
+        if (started.length === 0) return handled;
+        await Promise.all(started);
+        handled += started.length;
+      }
+    },
+  };
+}

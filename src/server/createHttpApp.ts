@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/index.js';
+import { apiRouter } from './apiRouter.js';
+import { errorHandler } from './errorHandler.js';
+import { BadSignature, NotFound } from './errors.js';
+import { requireApiToken } from './requireApiToken.js';
+import type { Clock } from '../engine/types.js';
+import type { IngestResult } from '../whatsapp/ingestWebhook.js';
+
+export interface HttpAppOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  apiToken: string;
+  verifyToken: string | undefined;
+  webhookMaxBodyBytes: number;
+  receiveWhatsApp(rawBody: Buffer, signature: string | undefined): Promise<IngestResult>;
+  onEventStored(): void;
+  /** Extra routers by mount path (the sandbox, the web pages). */
+  mounts?: [string, Router][];
+}
+
+/** The HTTP surface of DESIGN section 2: webhooks, health, metrics and the API. */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Query strings can carry the verify token and the sandbox phone number.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await options.store.ping();
+      res.json({ ok: true, database: options.store.kind });
+    } catch {
+      res.status(503).json({ ok: false, error: 'database not reachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  app.get('/webhooks/whatsapp', (req, res) => {
+    const mode = req.query['hub.mode'];
+    const token = req.query['hub.verify_token'];
+    const challenge = req.query['hub.challenge'];
+    if (
+      mode === 'subscribe' &&
+      options.verifyToken &&
+      token === options.verifyToken &&
+      typeof challenge === 'string'
+    ) {
+      return void res.type('text/plain').send(challenge);
+    }
+    res.status(403).json({
+      error: {
+        code: 'verification_failed',
+        message: 'hub.verify_token does not match WHATSAPP_VERIFY_TOKEN (or it is not set)',
+      },
+    });
+  });
+
+  app.post(
+    '/webhooks/whatsapp',
+    // Read the raw bytes whatever the content type: the signature covers exactly these.
+    express.raw({ type: () => true, limit: options.webhookMaxBodyBytes }),
+    async (req, res) => {
+      const started = process.hrtime.bigint();
+      let status = 200;
+      try {
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const result = await options.receiveWhatsApp(body, req.get('x-hub-signature-256'));
+        options.onEventStored();
+        res.json({ ok: true, ...result });
+      } catch (error) {
+        status = error instanceof BadSignature ? 401 : 400;
+        throw error;
+      } finally {
+        options.metrics.webhookSeconds.observe(
+          { source: 'whatsapp', status: String(status) },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      }
+    },
+  );
+
+  app.use(
+    '/api',
+    requireApiToken(options.apiToken),
+    apiRouter(options.store.db, options.clock, options.onEventStored),
+  );
+  for (const [path, router] of options.mounts ?? []) app.use(path, router);
+  app.use((_req, _res, next) => next(new NotFound('No such route')));
+  app.use(errorHandler(options.logger, options.webhookMaxBodyBytes));
+  return app;
+}
