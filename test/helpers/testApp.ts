@@ -2,7 +2,7 @@ import { loadConfig, type Env } from '../../src/config.js';
 import { createApp, type App } from '../../src/createApp.js';
 import { createLogger } from '../../src/logger.js';
 import type { GraphMessage } from '../../src/whatsapp/builders.js';
-import type { GraphSendError} from '../../src/whatsapp/graphClient.js';
+import type { GraphSendError } from '../../src/whatsapp/graphClient.js';
 import { type GraphClient } from '../../src/whatsapp/graphClient.js';
 import { signBody } from '../../src/whatsapp/verifySignature.js';
 import type { TestStore } from './stores.js';
