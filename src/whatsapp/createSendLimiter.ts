@@ -28,20 +28,19 @@ export function createSendLimiter(options: SendLimiterOptions): SendLimiter {
   // A small margin keeps request arrival jitter from pushing any one-second window over the limit.
   const minTime = 1000 / (options.mps * 0.97);
   const common = { minTime, maxConcurrent: null, id: `wa-mps-${options.phoneNumberId}` };
-  let redis: Redis | undefined;
+  let connection: Bottleneck.IORedisConnection | undefined;
   let limiter: Bottleneck;
   if (options.redisUrl) {
-    redis = new Redis(options.redisUrl, {
-      maxRetriesPerRequest: 3,
-      connectTimeout: 5_000,
-      lazyConnect: false,
-    });
+    const client = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, connectTimeout: 5_000 });
+    // Handing over the class: bottleneck would otherwise require() it, which ESM cannot.
+    connection = new Bottleneck.IORedisConnection({ client, Redis } as ConstructorParameters<
+      typeof Bottleneck.IORedisConnection
+    >[0]);
     limiter = new Bottleneck({
       ...common,
       datastore: 'ioredis',
       clearDatastore: false,
-      connection: new Bottleneck.IORedisConnection({ client: redis }),
-      timeout: 60_000,
+      connection,
     });
   } else {
     limiter = new Bottleneck(common);
@@ -63,8 +62,7 @@ export function createSendLimiter(options: SendLimiterOptions): SendLimiter {
     },
     async stop() {
       await limiter.stop({ dropWaitingJobs: false }).catch(() => undefined);
-      await limiter.disconnect().catch(() => undefined);
-      redis?.disconnect();
+      await Promise.resolve(connection?.disconnect(false)).catch(() => undefined);
     },
   };
 }
