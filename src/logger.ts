@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 
 /** Paths that can hold phone numbers, tokens or message bodies. */
@@ -40,3 +41,13 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 }
 
 export type { Logger };
+
+/** A stable, anonymous reference to a conversation or contact for logs (ids contain phone numbers). */
+export function logRef(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, 12);
+}
+
+/** A path fit for logs: long digit runs (phone numbers, wa ids) are masked. */
+export function maskPath(path: string): string {
+  return path.replace(/\d{6,}/g, (digits) => `${digits.slice(0, 2)}…`);
+}

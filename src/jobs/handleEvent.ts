@@ -7,7 +7,7 @@ import {
   type Effect,
   type Understanding,
 } from '../engine/types.js';
-import type { Logger } from '../logger.js';
+import { logRef, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import {
   applyDeliveryStatus,
@@ -224,7 +224,7 @@ export async function applyEffects(
         await saveConversation(tx, conversation.id, { mode: 'handoff', handoffReason: effect.reason });
         deps.metrics.handoffs.inc({ reason: effect.reason });
         deps.logger.info(
-          { conversationId: conversation.id, reason: effect.reason },
+          { conversation: logRef(conversation.id), reason: effect.reason },
           'conversation handed to staff',
         );
         break;
@@ -246,7 +246,7 @@ export async function applyEffects(
         break;
       case 'Track':
         deps.logger.info(
-          { conversationId: conversation.id, name: effect.name, props: effect.props },
+          { conversation: logRef(conversation.id), name: effect.name, props: effect.props },
           'tracked',
         );
         break;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../logger.js';
+import { maskPath, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
 import { apiRouter } from './apiRouter.js';
 import { errorHandler } from './errorHandler.js';
-import { BadSignature, NotFound } from './errors.js';
+import { HttpError, NotFound } from './errors.js';
 import { requireApiToken } from './requireApiToken.js';
 import type { Clock } from '../engine/types.js';
 import type { IngestResult } from '../whatsapp/ingestWebhook.js';
@@ -44,7 +44,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          path: req.url.split('?')[0],
+          path: maskPath(req.url.split('?')[0] ?? ''),
         }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
@@ -97,7 +97,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
         options.onEventStored();
         res.json({ ok: true, ...result });
       } catch (error) {
-        status = error instanceof BadSignature ? 401 : 400;
+        status = error instanceof HttpError ? error.status : 500;
         throw error;
       } finally {
         options.metrics.webhookSeconds.observe(
