@@ -3,7 +3,8 @@ FROM node:22-bookworm-slim
 
 ENV NODE_ENV=production \
     DATA_DIR=/data \
-    PORT=3000
+    PORT=3000 \
+    HOST=0.0.0.0
 
 WORKDIR /app
 COPY package.json package-lock.json ./

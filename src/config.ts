@@ -29,6 +29,13 @@ const envSchema = z.object({
       .max(65535, { message: 'expected a TCP port between 0 and 65535' })
       .default(3000),
   ),
+  HOST: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[\w.:-]+$/, { message: 'expected an interface address such as 127.0.0.1 or 0.0.0.0' })
+      .optional(),
+  ),
   PUBLIC_BASE_URL: optionalUrl('the public base URL of this server'),
   DATABASE_URL: z.preprocess(
     blankToUndefined,
@@ -139,7 +146,7 @@ export type WhatsAppConfig =
     };
 
 export interface Config {
-  server: { port: number; publicBaseUrl: string; webhookMaxBodyBytes: number };
+  server: { host: string; port: number; publicBaseUrl: string; webhookMaxBodyBytes: number };
   store: { databaseUrl: string | undefined; dataDir: string };
   whatsapp: WhatsAppConfig;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
@@ -225,13 +232,21 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     );
   if (provider === 'whatsapp' && whatsapp.mode !== 'live')
     problems.push('PAYMENTS_PROVIDER: whatsapp needs live WhatsApp credentials');
+  if (whatsapp.mode === 'sandbox' && e.PORT === 0)
+    problems.push('PORT: sandbox mode needs a fixed port (its emulator calls back into this server)');
   if (whatsapp.mode === 'live' && !e.API_TOKEN)
     problems.push('API_TOKEN: required outside sandbox mode (a random string of at least 24 characters)');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
-    server: { port: e.PORT, publicBaseUrl, webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES },
+    server: {
+      // The sandbox phone page can post as any customer: keep it on this machine unless asked.
+      host: e.HOST ?? (whatsapp.mode === 'sandbox' ? '127.0.0.1' : '0.0.0.0'),
+      port: e.PORT,
+      publicBaseUrl,
+      webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    },
     store: { databaseUrl: e.DATABASE_URL, dataDir: path.resolve(e.DATA_DIR) },
     whatsapp,
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },

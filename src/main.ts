@@ -35,10 +35,13 @@ async function main() {
     mounts: (core) => (sandbox ? [['/sandbox', createSandbox({ core, logger, secrets })]] : []),
   });
 
-  const server: Server = app.http.listen(config.server.port);
+  const server: Server = app.http.listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.keepAliveTimeout = 65_000;
-  logger.info({ port: config.server.port, mode: config.whatsapp.mode, database: store.kind }, 'listening');
+  logger.info(
+    { host: config.server.host, port: config.server.port, mode: config.whatsapp.mode, database: store.kind },
+    'listening',
+  );
   if (sandbox) {
     const base = config.server.publicBaseUrl;
     process.stdout.write(
@@ -66,7 +69,10 @@ async function main() {
     force.unref();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    // Requests still open after a grace period (a slow client, a live stream) are cut.
+    const cut = setTimeout(() => server.closeAllConnections(), 5_000);
     await closed;
+    clearTimeout(cut);
     await app.close();
     await store.close();
     logger.info('stopped');

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     expect(config.payments.provider).toBe('sandbox');
     expect(config.server.publicBaseUrl).toBe('http://localhost:3000');
     expect(config.whatsapp.mps).toBe(80);
+    expect(config.server.host).toBe('127.0.0.1');
     expect(Object.isFrozen(config.whatsapp)).toBe(true);
   });
 
@@ -62,6 +63,7 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc' })).toThrow(/STRIPE_WEBHOOK_SECRET: required/);
     expect(() => loadConfig({ PAYMENTS_PROVIDER: 'whatsapp' })).toThrow(/needs live WhatsApp credentials/);
+    expect(() => loadConfig({ PORT: '0' })).toThrow(/sandbox mode needs a fixed port/);
     const { API_TOKEN: _token, ...withoutToken } = live;
     expect(() => loadConfig(withoutToken)).toThrow(/API_TOKEN: required outside sandbox/);
   });

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import {
   claimOutbox,
+  contacts,
   conversations,
   markOutboxFailed,
   markOutboxRetry,
@@ -56,6 +57,18 @@ export interface OutboxSender extends Loop {
   drain(): Promise<number>;
 }
 
+/** What the sender needs to know about a recipient: the 24-hour window and their language. */
+interface RecipientFacts {
+  lastInboundAt: Date | null;
+  locale: string | null;
+}
+
+/** Meta's template language code for one of our locales (Portuguese templates are per country). */
+function templateLanguage(locale: string | null): string {
+  if (locale === 'pt') return 'pt_PT';
+  return locale ?? 'en';
+}
+
 /** Thrown for a message that must not be sent; it is recorded as failed with this reason. */
 class Refused extends Error {}
 
@@ -70,7 +83,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   let inFlight = 0;
   let lastLeaseCheck = 0;
 
-  function toGraphMessage(row: OutboxRow, lastInboundAt: Date | null, now: Date): GraphMessage {
+  function toGraphMessage(row: OutboxRow, recipient: RecipientFacts, now: Date): GraphMessage {
+    const { lastInboundAt, locale } = recipient;
     const effect = row.payload as SendEffect;
     const to = row.recipient as string;
     const opaque = { bizOpaqueCallbackData: row.id };
@@ -85,7 +99,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const open = lastInboundAt !== null && now.getTime() - lastInboundAt.getTime() < CUSTOMER_WINDOW_MS;
     if (!open) {
       if (options.windowTemplate)
-        return buildTemplate(to, { name: options.windowTemplate, language: 'en', ...opaque });
+        return buildTemplate(to, {
+          name: options.windowTemplate,
+          language: templateLanguage(locale),
+          ...opaque,
+        });
       throw new Refused(
         'Outside the 24-hour customer service window: only approved templates may be sent (set WHATSAPP_WINDOW_TEMPLATE to reopen the conversation with one)',
       );
@@ -118,7 +136,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     }
   }
 
-  async function deliver(row: OutboxRow, lastInboundAt: Date | null): Promise<void> {
+  async function deliver(row: OutboxRow, recipient: RecipientFacts): Promise<void> {
     const now = clock.now();
     const earliest = limiter.reserveRecipient(row.recipient as string, now.getTime());
     if (earliest > now.getTime() + 50) {
@@ -136,7 +154,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     }
     let message: GraphMessage;
     try {
-      message = toGraphMessage(row, lastInboundAt, now);
+      message = toGraphMessage(row, recipient, now);
     } catch (error) {
       return fail(row, (error as Error).message, null);
     }
@@ -220,17 +238,18 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const rows = await claimOutbox(db, now, leaseUntil, limit);
     if (rows.length === 0) return [];
     const ids = [...new Set(rows.map((row) => row.conversationId).filter((id): id is string => Boolean(id)))];
-    const windows = new Map<string, Date | null>();
+    const facts = new Map<string, RecipientFacts>();
     if (ids.length > 0) {
       const found = await db
-        .select({ id: conversations.id, lastInboundAt: conversations.lastInboundAt })
+        .select({ id: conversations.id, lastInboundAt: conversations.lastInboundAt, locale: contacts.locale })
         .from(conversations)
+        .leftJoin(contacts, eq(contacts.waId, conversations.waId))
         .where(inArray(conversations.id, ids));
-      for (const conversation of found) windows.set(conversation.id, conversation.lastInboundAt);
+      for (const { id, ...rest } of found) facts.set(id, rest);
     }
     return rows.map((row) => {
       inFlight++;
-      return deliver(row, windows.get(row.conversationId ?? '') ?? null)
+      return deliver(row, facts.get(row.conversationId ?? '') ?? { lastInboundAt: null, locale: null })
         .catch((error) => logger.error({ err: error, outboxId: row.id }, 'could not record a send outcome'))
         .finally(() => {
           inFlight--;

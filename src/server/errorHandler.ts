@@ -18,7 +18,9 @@ export function errorHandler(logger: Logger, webhookMaxBodyBytes: number): Error
     } else if (error?.type === 'entity.too.large') {
       status = 413;
       code = 'payload_too_large';
-      message = `Body is larger than ${webhookMaxBodyBytes} bytes (WEBHOOK_MAX_BODY_BYTES)`;
+      message = req.path.startsWith('/webhooks/')
+        ? `Body is larger than ${webhookMaxBodyBytes} bytes (WEBHOOK_MAX_BODY_BYTES)`
+        : `Body is larger than ${error.limit ?? 'allowed'} bytes`;
     } else if (error?.type === 'entity.parse.failed') {
       status = 400;
       code = 'invalid_json';

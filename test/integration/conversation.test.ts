@@ -170,6 +170,50 @@ describe.each(storeKinds)('conversations on %s', (_kind, open) => {
     expect(failed[0]?.errorTitle).toContain('24-hour customer service window');
   });
 
+  test('outside the window a configured template reopens the conversation, in the customer language', async () => {
+    await app.close();
+    app = await createTestApp(store, { WHATSAPP_WINDOW_TEMPLATE: 'reopen_conversation' });
+    await app.post(metaWebhook({ messages: [text('Buongiorno')] }));
+    await app.settle();
+    await insertInboundEvents(
+      store.db,
+      [
+        {
+          source: 'staff',
+          kind: 'staff',
+          externalId: 'staff:t2',
+          conversationId: CONVERSATION,
+          payload: { action: 'takeover', reason: 'staff' },
+        },
+      ],
+      app.clock.now(),
+    );
+    await app.settle();
+    app.clock.advance(30 * 60 * 60 * 1000);
+    await insertInboundEvents(
+      store.db,
+      [
+        {
+          source: 'staff',
+          kind: 'staff',
+          externalId: 'staff:r2',
+          conversationId: CONVERSATION,
+          payload: { action: 'release', closingText: 'A presto!' },
+        },
+      ],
+      app.clock.now(),
+    );
+    const before = sent(app).length;
+    await app.settle();
+    const reopened = sent(app).slice(before) as unknown as {
+      type: string;
+      template?: { name: string; language: { code: string } };
+    }[];
+    expect(reopened.length).toBeGreaterThan(0);
+    expect(reopened.every((m) => m.type === 'template')).toBe(true);
+    expect(reopened[0]?.template).toMatchObject({ name: 'reopen_conversation', language: { code: 'it' } });
+  });
+
   test('throttling is retried with backoff; an undeliverable number is recorded and not retried', async () => {
     app.graph.failNext(new GraphSendError('Rate limit hit', 130429, 400, true));
     await app.post(metaWebhook({ messages: [text('hi')] }));
