@@ -159,7 +159,12 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       return fail(row, (error as Error).message, null);
     }
     try {
-      const wamid = await limiter.schedule(() => graph.sendMessage(message));
+      const wamid = await limiter.schedule(async () => {
+        // An interrupted send may have been settled by its status webhook while it waited here.
+        if (row.ambiguous && !(await stillSending(row.id))) return null;
+        return graph.sendMessage(message);
+      });
+      if (wamid === null) return;
       const at = clock.now();
       await db.transaction(async (tx) => {
         await markOutboxSent(tx as unknown as Db, row.id, wamid, at);
@@ -198,6 +203,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         await fail(row, sendError.message, sendError.code);
       }
     }
+  }
+
+  async function stillSending(id: string): Promise<boolean> {
+    const [current] = await db.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, id));
+    return current?.status === 'sending';
   }
 
   async function fail(row: OutboxRow, reason: string, code: number | null) {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { InvalidPayload } from '../server/errors.js';
-import { insertInboundEvents, type Db, type NewInboundEvent } from '../store/index.js';
-import { parseWebhook, type InboundItem } from './parseWebhook.js';
+import { insertInboundEvents, markOutboxSent, type Db, type NewInboundEvent } from '../store/index.js';
+import { parseWebhook, type InboundItem, type InboundStatusPayload } from './parseWebhook.js';
 import { verifySignature } from './verifySignature.js';
 
 export interface IngestResult {
@@ -60,7 +60,25 @@ export async function ingestWebhook(
     payload: item.payload,
     status: item.kind === 'unparsed' ? 'unparsed' : 'pending',
   }));
-  const stored = await insertInboundEvents(db, rows, observe.now);
+  // A status carrying our outbox id proves Meta has that message. Settle the row now, with the
+  // events, rather than when the worker reaches the status: a send interrupted by a crash must
+  // not be sent again just because the proof is still queued.
+  const settled = items.flatMap((item) => {
+    const status = item.kind === 'status' ? (item.payload as InboundStatusPayload).status : null;
+    return status?.biz_opaque_callback_data && status.status !== 'failed'
+      ? [{ outboxId: status.biz_opaque_callback_data, wamid: status.id }]
+      : [];
+  });
+  const stored =
+    settled.length === 0
+      ? await insertInboundEvents(db, rows, observe.now)
+      : await db.transaction(async (tx) => {
+          const count = await insertInboundEvents(tx as unknown as Db, rows, observe.now);
+          for (const { outboxId, wamid } of settled) {
+            await markOutboxSent(tx as unknown as Db, outboxId, wamid, observe.now);
+          }
+          return count;
+        });
   const unparsed = items.filter((item) => item.kind === 'unparsed').length;
   for (const item of items)
     observe.metrics.webhookEvents.inc({ source: 'whatsapp', kind: item.kind, outcome: 'received' });

@@ -1,11 +1,13 @@
 import { eq } from 'drizzle-orm';
 import {
+  claimOutbox,
   consentEvents,
   conversations,
   inboundEvents,
   insertInboundEvents,
   listMessages,
   outbox,
+  releaseExpiredLeases,
 } from '../../src/store/index.js';
 import { GraphSendError } from '../../src/whatsapp/graphClient.js';
 import { buttonReply, listReply, metaWebhook, status, text } from '../fixtures/metaWebhook.js';
@@ -231,6 +233,33 @@ describe.each(storeKinds)('conversations on %s', (_kind, open) => {
     await app.settle();
     const rows = await store.db.select().from(outbox).orderBy(outbox.seq);
     expect(rows.filter((r) => r.status === 'failed').map((r) => r.errorCode)).toEqual([131026]);
+  });
+
+  test('a send interrupted by a crash is settled by its status webhook at once, and never sent twice', async () => {
+    await app.post(metaWebhook({ messages: [text('hi')] }));
+    await app.worker.drain();
+    const [first] = await store.db.select().from(outbox).orderBy(outbox.seq).limit(1);
+    // The process dies after Meta accepted the message but before it recorded the answer.
+    await claimOutbox(store.db, app.clock.now(), new Date(app.clock.now().getTime() + 1_000), 1);
+    app.clock.advance(5_000);
+    expect(await releaseExpiredLeases(store.db, app.clock.now(), 30_000)).toBe(1);
+    // Meta's status arrives; the worker has not reached it yet.
+    await app.post(
+      metaWebhook({
+        statuses: [status('wamid.meta-had-it', 'sent', { biz_opaque_callback_data: first!.id })],
+      }),
+    );
+    const [settled] = await store.db.select().from(outbox).where(eq(outbox.id, first!.id));
+    expect([settled?.status, settled?.wamid, settled?.ambiguous]).toEqual([
+      'sent',
+      'wamid.meta-had-it',
+      true,
+    ]);
+    app.clock.advance(60_000);
+    await app.settle();
+    const bodies = sent(app).map((m) => m.biz_opaque_callback_data);
+    expect(bodies).not.toContain(first!.id);
+    expect(bodies).toHaveLength(1);
   });
 
   test('statuses move ticks forward only and settle by our outbox id', async () => {
