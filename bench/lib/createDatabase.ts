@@ -26,6 +26,8 @@ export async function createDatabase(): Promise<BenchDatabase> {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // An idle client cut off by the server (restart, terminated backend) must not crash the bench.
+  pool.on('error', (error) => console.error(`bench database pool: ${error.message}`));
   let dropped = false;
   const drop = async () => {
     if (dropped) return;

@@ -8,7 +8,7 @@ import { onCleanup, onExit, sleep } from './runBench.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where CPU profiles go (git-ignored). */
-export const OUT_DIR = path.join(ROOT, 'bench', 'out');
+export const OUT_DIR = path.join(ROOT, 'bench', 'out', 'cpu-prof');
 export const PHONE_NUMBER_ID = '106540352242922';
 
 export interface ServerOptions {
@@ -18,6 +18,10 @@ export interface ServerOptions {
   workerConcurrency?: number;
   /** Write a V8 CPU profile of the server into bench/out/ when it stops. */
   cpuProfile?: boolean;
+  /** Listen here instead of a free port found at start (for a stub that must know it first). */
+  port?: number;
+  /** WHATSAPP_APP_SECRET; random when not given. */
+  appSecret?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
 }
@@ -56,8 +60,8 @@ export async function freePort(): Promise<number> {
  * changes what is measured.
  */
 export async function startServer(options: ServerOptions): Promise<BenchServer> {
-  const port = await freePort();
-  const appSecret = randomBytes(16).toString('hex');
+  const port = options.port ?? (await freePort());
+  const appSecret = options.appSecret ?? randomBytes(16).toString('hex');
   const apiToken = randomBytes(18).toString('hex');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',

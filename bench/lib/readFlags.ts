@@ -7,7 +7,11 @@ export interface FlagSpec {
 }
 
 export type FlagValues<T extends Record<string, FlagSpec>> = {
-  [K in keyof T]: T[K]['default'] extends number ? number : T[K]['default'] extends boolean ? boolean : string;
+  [K in keyof T]: T[K]['default'] extends number
+    ? number
+    : T[K]['default'] extends boolean
+      ? boolean
+      : string;
 };
 
 /**
@@ -36,8 +40,8 @@ export function readFlags<T extends Record<string, FlagSpec>>(script: string, sp
       out[name] = spec.default;
     } else if (typeof spec.default === 'number') {
       const value = Number(given);
-      if (!Number.isFinite(value) || value <= 0) {
-        console.error(`--${name}: expected a positive number, got ${JSON.stringify(given)}`);
+      if (!Number.isFinite(value) || value < 0) {
+        console.error(`--${name}: expected a number ≥ 0, got ${JSON.stringify(given)}`);
         process.exit(64);
       }
       out[name] = value;
