@@ -1,5 +1,6 @@
 import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
+import { createPacer } from './createPacer.js';
 
 export interface SendLimiter {
   /** Resolves when one more message may leave without exceeding the number's rate. */
@@ -26,31 +27,40 @@ export interface SendLimiterOptions {
  */
 export function createSendLimiter(options: SendLimiterOptions): SendLimiter {
   // A small margin keeps request arrival jitter from pushing any one-second window over the limit.
-  const minTime = 1000 / (options.mps * 0.97);
-  const common = { minTime, maxConcurrent: null, id: `wa-mps-${options.phoneNumberId}` };
+  const rate = options.mps * 0.98;
   let connection: Bottleneck.IORedisConnection | undefined;
-  let limiter: Bottleneck;
+  let schedule: SendLimiter['schedule'];
+  let stopRate: () => Promise<void>;
   if (options.redisUrl) {
     const client = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, connectTimeout: 5_000 });
     // Handing over the class: bottleneck would otherwise require() it, which ESM cannot.
     connection = new Bottleneck.IORedisConnection({ client, Redis } as ConstructorParameters<
       typeof Bottleneck.IORedisConnection
     >[0]);
-    limiter = new Bottleneck({
-      ...common,
+    const shared = new Bottleneck({
+      minTime: 1000 / rate,
+      maxConcurrent: null,
+      id: `wa-mps-${options.phoneNumberId}`,
       datastore: 'ioredis',
       clearDatastore: false,
       connection,
     });
+    schedule = (task) => shared.schedule(task);
+    stopRate = async () => {
+      await shared.stop({ dropWaitingJobs: false }).catch(() => undefined);
+      await Promise.resolve(connection?.disconnect(false)).catch(() => undefined);
+    };
   } else {
-    limiter = new Bottleneck(common);
+    const pacer = createPacer(rate);
+    schedule = (task) => pacer.schedule(task);
+    stopRate = async () => pacer.stop();
   }
   const burst = options.pairBurst ?? 20;
   const interval = options.pairIntervalMs ?? 6_000;
   // Token bucket per recipient, as the time at which the bucket would be full again.
   const fullAt = new Map<string, number>();
   return {
-    schedule: (task) => limiter.schedule(task),
+    schedule,
     reserveRecipient(recipient, now) {
       const full = Math.max(fullAt.get(recipient) ?? now, now);
       const earliest = Math.max(now, full - burst * interval + interval);
@@ -60,9 +70,6 @@ export function createSendLimiter(options: SendLimiterOptions): SendLimiter {
       }
       return earliest;
     },
-    async stop() {
-      await limiter.stop({ dropWaitingJobs: false }).catch(() => undefined);
-      await Promise.resolve(connection?.disconnect(false)).catch(() => undefined);
-    },
+    stop: () => stopRate(),
   };
 }

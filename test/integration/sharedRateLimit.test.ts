@@ -1,18 +1,8 @@
 import { createSendLimiter } from '../../src/whatsapp/createSendLimiter.js';
+import { busiestSecond } from '../helpers/busiestSecond.js';
 
 const redisUrl = process.env.REDIS_URL;
 const maybe = redisUrl ? describe : describe.skip;
-
-/** The most starts that fall in any one-second window. */
-function busiestSecond(starts: number[]): number {
-  const sorted = [...starts].sort((a, b) => a - b);
-  let most = 0;
-  for (let left = 0, right = 0; right < sorted.length; right++) {
-    while ((sorted[right] as number) - (sorted[left] as number) >= 1000) left++;
-    most = Math.max(most, right - left + 1);
-  }
-  return most;
-}
 
 maybe('the number rate shared through Redis', () => {
   test('two instances together never exceed WHATSAPP_MPS in any second', async () => {

@@ -1,0 +1,55 @@
+/** Starts tasks no faster than a rate, with a hard cap on starts in any one-second window. */
+export interface Pacer {
+  schedule<T>(task: () => Promise<T>): Promise<T>;
+  stop(): void;
+}
+
+/**
+ * An in-process pacer for the number's message rate. Starts are spaced evenly at `perSecond`
+ * (catching up a few at a time when the timer fires late), and a ring buffer of the last
+ * `perSecond` start times guarantees that no window of one second ever holds more.
+ *
+ * Bottleneck, which does this across processes through Redis, yields a timer turn for every job
+ * and so tops out near 400 starts a second in one process; see docs/decisions/0002.
+ */
+export function createPacer(perSecond: number, now: () => number = () => performance.now()): Pacer {
+  const limit = Math.max(1, Math.floor(perSecond));
+  const gap = 1000 / perSecond;
+  const catchUp = 8;
+  const starts = new Float64Array(limit);
+  let head = 0;
+  let filled = 0;
+  let nextAt = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const queue: (() => void)[] = [];
+
+  const pump = () => {
+    timer = null;
+    while (queue.length > 0) {
+      const t = now();
+      const windowFree = filled < limit || t - (starts[head] as number) >= 1000;
+      if (!windowFree || t < nextAt) {
+        const wait = Math.max(windowFree ? 0 : 1000 - (t - (starts[head] as number)), nextAt - t, 0);
+        timer = setTimeout(pump, Math.max(1, Math.ceil(wait)));
+        return;
+      }
+      starts[head] = t;
+      head = (head + 1) % limit;
+      filled = Math.min(filled + 1, limit);
+      nextAt = Math.max(nextAt, t - gap * catchUp) + gap;
+      (queue.shift() as () => void)();
+    }
+  };
+
+  return {
+    schedule: (task) =>
+      new Promise((resolve, reject) => {
+        queue.push(() => void task().then(resolve, reject));
+        if (!timer) pump();
+      }),
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
