@@ -8,10 +8,10 @@ import {
   conversations,
   markOutboxFailed,
   markOutboxRetry,
-  markOutboxSent,
   outbox,
   outboxLagSeconds,
-  recordOutboundAccepted,
+  recordAcceptedSends,
+  type AcceptedSend,
   recordOutboundFailed,
   releaseExpiredLeases,
   type Db,
@@ -28,6 +28,7 @@ import {
 import { GraphSendError, type GraphClient } from '../whatsapp/graphClient.js';
 import type { SendLimiter } from '../whatsapp/createSendLimiter.js';
 import { backoffMs } from './backoff.js';
+import { createBatcher } from './createBatcher.js';
 import { startLoop, type Loop } from './loop.js';
 import { eq, sql } from 'drizzle-orm';
 
@@ -81,6 +82,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const { db, graph, limiter, clock, logger, metrics } = options;
   const batch = Math.max(20, options.mps);
   let inFlight = 0;
+  // One write records every send Meta accepted in the last few milliseconds.
+  const accepted = createBatcher<AcceptedSend>((sends) => recordAcceptedSends(db, sends), 200, 5);
   let lastLeaseCheck = 0;
 
   function toGraphMessage(row: OutboxRow, recipient: RecipientFacts, now: Date): GraphMessage {
@@ -158,28 +161,13 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     } catch (error) {
       return fail(row, (error as Error).message, null);
     }
+    let wamid: string | null;
     try {
-      const wamid = await limiter.schedule(async () => {
+      wamid = await limiter.schedule(async () => {
         // An interrupted send may have been settled by its status webhook while it waited here.
         if (row.ambiguous && !(await stillSending(row.id))) return null;
         return graph.sendMessage(message);
       });
-      if (wamid === null) return;
-      const at = clock.now();
-      await db.transaction(async (tx) => {
-        await markOutboxSent(tx as unknown as Db, row.id, wamid, at);
-        if (row.conversationId) {
-          await recordOutboundAccepted(tx as unknown as Db, {
-            conversationId: row.conversationId,
-            outboxId: row.id,
-            wamid,
-            type: message.type ?? 'unknown',
-            content: message,
-            at,
-          });
-        }
-      });
-      metrics.sends.inc({ type: row.kind });
     } catch (error) {
       const sendError =
         error instanceof GraphSendError ? error : new GraphSendError(String(error), null, null, true);
@@ -202,6 +190,23 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       } else {
         await fail(row, sendError.message, sendError.code);
       }
+      return;
+    }
+    if (wamid === null) return;
+    try {
+      await accepted.add({
+        outboxId: row.id,
+        conversationId: row.conversationId,
+        wamid,
+        type: message.type ?? 'unknown',
+        content: message,
+        at: clock.now(),
+      });
+      metrics.sends.inc({ type: row.kind });
+    } catch (error) {
+      // Meta has the message: never send it again because our bookkeeping failed. The row keeps
+      // its lease, and the status webhook carrying its id settles it.
+      logger.error({ err: error, outboxId: row.id }, 'Meta accepted a message but recording it failed');
     }
   }
 

@@ -24,44 +24,6 @@ export async function recordInboundMessage(
     .onConflictDoNothing();
 }
 
-/**
- * Records that Meta accepted one of our messages. A status webhook can arrive before this runs
- * (it carries our outbox id), so this merges with a row that already exists.
- */
-export async function recordOutboundAccepted(
-  db: Db,
-  row: {
-    conversationId: string;
-    outboxId: string;
-    wamid: string | null;
-    type: string;
-    content: unknown;
-    at: Date;
-  },
-): Promise<void> {
-  await db
-    .insert(messages)
-    .values({
-      conversationId: row.conversationId,
-      direction: 'out',
-      outboxId: row.outboxId,
-      wamid: row.wamid,
-      type: row.type,
-      content: row.content,
-      status: 'accepted',
-      createdAt: row.at,
-      statusAt: row.at,
-    })
-    .onConflictDoUpdate({
-      target: messages.outboxId,
-      set: {
-        wamid: sql`coalesce(${messages.wamid}, excluded.wamid)`,
-        type: sql`excluded.type`,
-        content: sql`excluded.content`,
-      },
-    });
-}
-
 /** Records a send the provider refused for good, so the transcript shows it with its reason. */
 export async function recordOutboundFailed(
   db: Db,

@@ -106,3 +106,45 @@ export async function outboxLagSeconds(db: Db, now: Date): Promise<number> {
   if (!oldest) return 0;
   return Math.max(0, (now.getTime() - new Date(oldest).getTime()) / 1000);
 }
+
+/** What the sender records once Meta accepted a message. */
+export interface AcceptedSend {
+  outboxId: string;
+  conversationId: string | null;
+  wamid: string;
+  type: string;
+  content: unknown;
+  at: Date;
+}
+
+/**
+ * Marks many rows sent and adds them to the transcript in two statements, for the sender's
+ * throughput. Merges with transcript rows an early status webhook may have created.
+ */
+export async function recordAcceptedSends(db: Db, sends: AcceptedSend[]): Promise<void> {
+  if (sends.length === 0) return;
+  const rows = JSON.stringify(
+    sends.map((s) => ({
+      outbox_id: s.outboxId,
+      conversation_id: s.conversationId,
+      wamid: s.wamid,
+      type: s.type,
+      content: s.content,
+      at: s.at.toISOString(),
+    })),
+  );
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      UPDATE outbox o SET status = 'sent', wamid = coalesce(o.wamid, v.wamid), sent_at = v.at, lease_until = NULL
+      FROM jsonb_to_recordset(${rows}::jsonb) AS v(outbox_id text, wamid text, at timestamptz)
+      WHERE o.id = v.outbox_id AND o.status IN ('pending', 'sending')`);
+    await tx.execute(sql`
+      INSERT INTO messages (conversation_id, direction, outbox_id, wamid, type, content, status, created_at, status_at)
+      SELECT v.conversation_id, 'out', v.outbox_id, v.wamid, v.type, v.content, 'accepted', v.at, v.at
+      FROM jsonb_to_recordset(${rows}::jsonb)
+        AS v(outbox_id text, conversation_id text, wamid text, type text, content jsonb, at timestamptz)
+      WHERE v.conversation_id IS NOT NULL
+      ON CONFLICT (outbox_id) DO UPDATE SET
+        wamid = coalesce(messages.wamid, excluded.wamid), type = excluded.type, content = excluded.content`);
+  });
+}

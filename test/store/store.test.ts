@@ -9,7 +9,7 @@ import {
   markEventDone,
   markOutboxSent,
   recordEventFailure,
-  recordOutboundAccepted,
+  recordAcceptedSends,
   releaseExpiredLeases,
   retryDeadEvent,
   type Db,
@@ -128,14 +128,16 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
 
   test('delivery status only moves forward; failed keeps its reason', async () => {
     const base = { conversationId: 'c', outboxId: null, errorCode: null, errorTitle: null };
-    await recordOutboundAccepted(db, {
-      conversationId: 'c',
-      outboxId: 'o1',
-      wamid: 'w1',
-      type: 'text',
-      content: {},
-      at: at('2026-01-01T00:00:00Z'),
-    });
+    await recordAcceptedSends(db, [
+      {
+        conversationId: 'c',
+        outboxId: 'o1',
+        wamid: 'w1',
+        type: 'text',
+        content: {},
+        at: at('2026-01-01T00:00:00Z'),
+      },
+    ]);
     expect(
       await applyDeliveryStatus(db, { ...base, wamid: 'w1', status: 'read', at: at('2026-01-01T00:00:03Z') }),
     ).toBe(true);
@@ -150,14 +152,16 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
     expect(
       await applyDeliveryStatus(db, { ...base, wamid: 'w1', status: 'sent', at: at('2026-01-01T00:00:01Z') }),
     ).toBe(false);
-    await recordOutboundAccepted(db, {
-      conversationId: 'c',
-      outboxId: 'o2',
-      wamid: 'w2',
-      type: 'text',
-      content: {},
-      at: at('2026-01-01T00:00:00Z'),
-    });
+    await recordAcceptedSends(db, [
+      {
+        conversationId: 'c',
+        outboxId: 'o2',
+        wamid: 'w2',
+        type: 'text',
+        content: {},
+        at: at('2026-01-01T00:00:00Z'),
+      },
+    ]);
     await applyDeliveryStatus(db, { ...base, wamid: 'w2', status: 'sent', at: at('2026-01-01T00:00:01Z') });
     await applyDeliveryStatus(db, {
       ...base,
@@ -192,14 +196,16 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
       errorCode: null,
       errorTitle: null,
     });
-    await recordOutboundAccepted(db, {
-      conversationId: 'c',
-      outboxId: 'o9',
-      wamid: 'w9',
-      type: 'text',
-      content: { text: 'hi' },
-      at: at('2026-01-01T00:00:01Z'),
-    });
+    await recordAcceptedSends(db, [
+      {
+        conversationId: 'c',
+        outboxId: 'o9',
+        wamid: 'w9',
+        type: 'text',
+        content: { text: 'hi' },
+        at: at('2026-01-01T00:00:01Z'),
+      },
+    ]);
     const [row] = await listMessages(db, 'c');
     expect([row?.status, row?.type, row?.content]).toEqual(['delivered', 'text', { text: 'hi' }]);
   });
