@@ -16,6 +16,7 @@ import { createHttpApp } from './server/createHttpApp.js';
 import { fireDueTimers, type Store } from './store/index.js';
 import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
 import { createGraphClient, type GraphClient } from './whatsapp/graphClient.js';
+import { createInboundWriter } from './whatsapp/createInboundWriter.js';
 import { ingestWebhook, type IngestResult } from './whatsapp/ingestWebhook.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -113,9 +114,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       )
     : null;
 
+  const inboundWriter = createInboundWriter(store.db);
   const receive = (rawBody: Buffer | string, signature: string | undefined) =>
     ingestWebhook(
-      store.db,
+      inboundWriter,
       Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody),
       signature,
       options.secrets.appSecret,

@@ -1,22 +1,23 @@
-/** Collects items and writes them together; each `add` resolves once its batch is written. */
-export interface Batcher<T> {
-  add(item: T): Promise<void>;
+/** Collects items and writes them together; each `add` resolves with its item's result once written. */
+export interface Batcher<T, R> {
+  add(item: T): Promise<R>;
   /** Writes whatever waits now. */
   flush(): Promise<void>;
 }
 
 /**
  * Groups work that arrives close together into one write: a batch goes when it reaches `maxSize`
- * or `maxDelayMs` after its first item. A failed write rejects every `add` of that batch, so no
- * caller believes its item was stored when it was not.
+ * or `maxDelayMs` after its first item. `write` returns one result per item, in order. A failed
+ * write rejects every `add` of that batch, so no caller believes its item was stored when it was
+ * not.
  */
-export function createBatcher<T>(
-  write: (items: T[]) => Promise<void>,
+export function createBatcher<T, R = void>(
+  write: (items: T[]) => Promise<R[]>,
   maxSize: number,
   maxDelayMs: number,
-): Batcher<T> {
+): Batcher<T, R> {
   let items: T[] = [];
-  let waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let waiters: { resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
   let timer: NodeJS.Timeout | null = null;
 
   const flush = async () => {
@@ -28,8 +29,8 @@ export function createBatcher<T>(
     items = [];
     waiters = [];
     try {
-      await write(batch);
-      for (const waiter of batchWaiters) waiter.resolve();
+      const results = await write(batch);
+      batchWaiters.forEach((waiter, index) => waiter.resolve(results[index] as R));
     } catch (error) {
       for (const waiter of batchWaiters) waiter.reject(error);
     }
@@ -37,7 +38,7 @@ export function createBatcher<T>(
 
   return {
     add(item) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<R>((resolve, reject) => {
         items.push(item);
         waiters.push({ resolve, reject });
         if (items.length >= maxSize) void flush();

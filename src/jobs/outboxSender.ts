@@ -83,7 +83,14 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const batch = Math.max(20, options.mps);
   let inFlight = 0;
   // One write records every send Meta accepted in the last few milliseconds.
-  const accepted = createBatcher<AcceptedSend>((sends) => recordAcceptedSends(db, sends), 200, 5);
+  const accepted = createBatcher<AcceptedSend>(
+    async (sends) => {
+      await recordAcceptedSends(db, sends);
+      return [];
+    },
+    200,
+    5,
+  );
   let lastLeaseCheck = 0;
 
   function toGraphMessage(row: OutboxRow, recipient: RecipientFacts, now: Date): GraphMessage {

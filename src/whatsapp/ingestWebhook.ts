@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { InvalidPayload } from '../server/errors.js';
-import { insertInboundEvents, markOutboxSent, type Db, type NewInboundEvent } from '../store/index.js';
+import type { NewInboundEvent } from '../store/index.js';
+import type { InboundWriter } from './createInboundWriter.js';
 import { parseWebhook, type InboundItem, type InboundStatusPayload } from './parseWebhook.js';
 import { verifySignature } from './verifySignature.js';
 
@@ -15,7 +16,8 @@ export interface IngestResult {
 
 /**
  * The whole of a WhatsApp webhook's synchronous work: verify the signature on the raw bytes, read
- * every entry, change, message and status, and store them all in one statement. Nothing slow
+ * every entry, change, message and status, and store them all in one transaction (shared with
+ * the webhooks that arrive in the same millisecond or two). Nothing slow
  * happens here; the worker does the rest.
  *
  * A signed body we cannot read is stored raw and reported, never refused: a 4xx would make Meta
@@ -25,7 +27,7 @@ export interface IngestResult {
  * @throws {InvalidPayload} signed but not JSON.
  */
 export async function ingestWebhook(
-  db: Db,
+  writer: InboundWriter,
   rawBody: Buffer,
   signature: string | undefined,
   appSecret: string,
@@ -69,16 +71,7 @@ export async function ingestWebhook(
       ? [{ outboxId: status.biz_opaque_callback_data, wamid: status.id }]
       : [];
   });
-  const stored =
-    settled.length === 0
-      ? await insertInboundEvents(db, rows, observe.now)
-      : await db.transaction(async (tx) => {
-          const count = await insertInboundEvents(tx as unknown as Db, rows, observe.now);
-          for (const { outboxId, wamid } of settled) {
-            await markOutboxSent(tx as unknown as Db, outboxId, wamid, observe.now);
-          }
-          return count;
-        });
+  const stored = await writer.write({ rows, settled, now: observe.now });
   const unparsed = items.filter((item) => item.kind === 'unparsed').length;
   for (const item of items)
     observe.metrics.webhookEvents.inc({ source: 'whatsapp', kind: item.kind, outcome: 'received' });

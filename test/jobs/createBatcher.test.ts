@@ -3,8 +3,15 @@ import { createBatcher } from '../../src/jobs/createBatcher.js';
 describe('createBatcher', () => {
   test('writes a full batch at once and the rest after the delay, each add resolving after its write', async () => {
     const writes: number[][] = [];
-    const batcher = createBatcher<number>(async (items) => void writes.push(items), 3, 5);
-    await Promise.all([1, 2, 3, 4].map((n) => batcher.add(n)));
+    const batcher = createBatcher<number, number>(
+      async (items) => {
+        writes.push(items);
+        return items.map((n) => n * 10);
+      },
+      3,
+      5,
+    );
+    expect(await Promise.all([1, 2, 3, 4].map((n) => batcher.add(n)))).toEqual([10, 20, 30, 40]);
     expect(writes).toEqual([[1, 2, 3], [4]]);
   });
 
@@ -13,6 +20,7 @@ describe('createBatcher', () => {
     const batcher = createBatcher<string>(
       async () => {
         if (fail) throw new Error('database down');
+        return [];
       },
       10,
       1,

@@ -42,6 +42,22 @@ describe.each(storeKinds)('HTTP surface on %s', (_kind, open) => {
     expect((await stored()).map((e) => e.kind)).toEqual(['message', 'message', 'status', 'message']);
   });
 
+  test('webhooks arriving together share one commit, and a message repeated across them is stored once', async () => {
+    const repeated = metaWebhook({ messages: [text('same message')] });
+    const others = Array.from({ length: 20 }, (_, i) =>
+      metaWebhook({ from: `3933300000${i}`, messages: [text(`hello ${i}`)] }),
+    );
+    const answers = await Promise.all(
+      [repeated, repeated, ...others].map((body) => post(app, JSON.stringify(body))),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.slice(0, 2).map((a) => [a.body.stored, a.body.duplicates])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(await stored()).toHaveLength(21);
+  });
+
   test.each([
     ['no signature', null],
     ['a wrong signature', `sha256=${'0'.repeat(64)}`],
