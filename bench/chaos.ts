@@ -20,11 +20,12 @@ import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { startGraphStub, type GraphStub } from '../test/helpers/graphStub.js';
 import { watchAmbiguousSends } from './lib/chaosAmbiguity.js';
-import { createChaosDatabase, type ChaosDatabase } from './lib/chaosDatabase.js';
+import { createScratchDatabase, type ScratchDatabase } from '../test/helpers/scratchDatabase.js';
 import { buildChaosEvents, buildChaosWebhooks, deliverChaosWebhooks } from './lib/chaosDeliveries.js';
 import { checkChaosRun, formatChaosSummary } from './lib/chaosReport.js';
-import { findFreePort, spawnChaosServer } from './lib/chaosServer.js';
+import { spawnChaosServer } from './lib/chaosServer.js';
 import { startChaosSupervisor, type ChaosSupervisor } from './lib/chaosSupervisor.js';
+import { freePort } from '../test/helpers/freePort.js';
 
 const PHONE_NUMBER_ID = '106540352242922';
 const REPLIES_PER_GREETING = 2;
@@ -91,7 +92,7 @@ async function main(): Promise<number> {
     process.env.DATABASE_URL ??
     'postgres://postgres@127.0.0.1:5432/postgres';
   const logFile = path.join(os.tmpdir(), `wca-chaos-${runId}.log`);
-  let db: ChaosDatabase | null = null;
+  let db: ScratchDatabase | null = null;
   let stub: GraphStub | null = null;
   let supervisor: ChaosSupervisor | null = null;
   let cleaned = false;
@@ -110,8 +111,8 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    db = await createChaosDatabase(baseUrl, 'wca_chaos');
-    const port = await findFreePort();
+    db = await createScratchDatabase(baseUrl, 'wca_chaos');
+    const port = await freePort();
     const serverUrl = `http://127.0.0.1:${port}`;
     stub = await startGraphStub({
       statusWebhook: {

@@ -12,7 +12,8 @@ import { runOpenLoop } from './lib/loadGenerator.js';
 import { latencyRows, mb, ms, num, printSummary, target, type Row } from './lib/printSummary.js';
 import { describeCpuShares, sampleCpuShares, sampleProcess } from './lib/sampleProcess.js';
 import { onCleanup, runBench, waitFor } from './lib/runBench.js';
-import { freePort, PHONE_NUMBER_ID, startServer } from './lib/startServer.js';
+import { freePort } from '../test/helpers/freePort.js';
+import { PHONE_NUMBER_ID, startServer } from './lib/startServer.js';
 import { summarize } from './lib/stats.js';
 import { customer, signedTextWebhook } from './lib/signedTextWebhook.js';
 

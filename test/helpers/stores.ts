@@ -1,29 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { openStore, type Store } from '../../src/store/index.js';
+import { createScratchDatabase } from './scratchDatabase.js';
 
 /** A store on a database of its own; `close` also drops a PostgreSQL database it created. */
 export type TestStore = Store & { databaseUrl: string | undefined };
 
 async function openFreshPostgres(baseUrl: string): Promise<TestStore> {
-  const name = `wca_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  const store = await openStore({ databaseUrl: url.toString(), poolSize: 10 });
+  const database = await createScratchDatabase(baseUrl, 'wca_test');
+  await database.pool.end();
+  const store = await openStore({ databaseUrl: database.url, poolSize: 10 });
   return {
     ...store,
-    databaseUrl: url.toString(),
+    databaseUrl: database.url,
     close: async () => {
       await store.close();
-      const dropper = new pg.Client({ connectionString: baseUrl });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropper.end();
+      await database.drop();
     },
   };
 }

@@ -11,6 +11,7 @@ import { createSandbox } from '../../src/whatsapp/sandbox/createSandbox.js';
 import { createWebhookPoster } from '../../src/whatsapp/sandbox/createWebhookPoster.js';
 import { signBody } from '../../src/whatsapp/verifySignature.js';
 import { API_TOKEN, APP_SECRET } from '../helpers/testApp.js';
+import { freePort } from '../helpers/freePort.js';
 
 /**
  * The emulator on a real listening server: it posts its webhooks over HTTP to this same server,
@@ -38,14 +39,6 @@ let store: Store;
 let app: App;
 let server: Server;
 let base: string;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 async function waitFor<T>(
   what: string,

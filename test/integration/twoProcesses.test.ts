@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { createChaosDatabase, type ChaosDatabase } from '../../bench/lib/chaosDatabase.js';
-import { findFreePort, spawnChaosServer, type ChaosServer } from '../../bench/lib/chaosServer.js';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratchDatabase.js';
+import { spawnChaosServer, type ChaosServer } from '../../bench/lib/chaosServer.js';
+import { freePort } from '../helpers/freePort.js';
 import { signBody } from '../../src/whatsapp/verifySignature.js';
 import { metaWebhook, text } from '../fixtures/metaWebhook.js';
 import { startGraphStub, type GraphStub } from '../helpers/graphStub.js';
@@ -43,13 +44,13 @@ function sumCounter(page: string, name: string, filter = ''): number {
 (DATABASE_URL ? describe : describe.skip)('two server processes on one database', () => {
   const appSecret = randomBytes(24).toString('hex');
   const servers: ChaosServer[] = [];
-  let database: ChaosDatabase | undefined;
+  let database: ScratchDatabase | undefined;
   let stub: GraphStub | undefined;
   let events: EventRow[] = [];
 
   beforeAll(async () => {
-    database = await createChaosDatabase(DATABASE_URL as string, 'wca_two');
-    const ports = [await findFreePort(), await findFreePort()] as const;
+    database = await createScratchDatabase(DATABASE_URL as string, 'wca_two');
+    const ports = [await freePort(), await freePort()] as const;
     stub = await startGraphStub({
       statusWebhook: {
         url: `http://127.0.0.1:${ports[0]}/webhooks/whatsapp`,

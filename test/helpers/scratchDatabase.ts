@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** A PostgreSQL database made for one run; `drop` removes it even while connections remain. */
-export interface ChaosDatabase {
+export interface ScratchDatabase {
   name: string;
   url: string;
   /** A pool on the database, for checks from outside the server. */
@@ -14,9 +14,9 @@ export interface ChaosDatabase {
  * Creates a fresh database next to the one `baseUrl` names (PostgreSQL with rights to create
  * databases), so a run never touches anyone else's data.
  *
- * @example const db = await createChaosDatabase('postgres://postgres@127.0.0.1:5432/postgres', 'chaos');
+ * @example const db = await createScratchDatabase('postgres://postgres@127.0.0.1:5432/postgres', 'chaos');
  */
-export async function createChaosDatabase(baseUrl: string, prefix: string): Promise<ChaosDatabase> {
+export async function createScratchDatabase(baseUrl: string, prefix: string): Promise<ScratchDatabase> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
@@ -28,7 +28,7 @@ export async function createChaosDatabase(baseUrl: string, prefix: string): Prom
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
-  // A server killed mid-query resets its connections; the checker's own pool must not crash on that.
+  // A server killed or restarted mid-query resets its connections; the checker's pool must not crash.
   pool.on('error', () => undefined);
   let dropped = false;
   return {
