@@ -1,6 +1,8 @@
 import { loadConfig, type Env } from '../../src/config.js';
 import { createApp, type App } from '../../src/createApp.js';
+import type { StaffEventPayload } from '../../src/jobs/handleEvent.js';
 import { createLogger } from '../../src/logger.js';
+import { insertInboundEvents } from '../../src/store/index.js';
 import type { GraphMessage } from '../../src/whatsapp/builders.js';
 import type { GraphSendError } from '../../src/whatsapp/graphClient.js';
 import { type GraphClient } from '../../src/whatsapp/graphClient.js';
@@ -43,9 +45,13 @@ export type TestApp = App & {
   clock: ReturnType<typeof manualClock>;
   /** Signs and receives a webhook body, as Meta would send it. */
   post(body: unknown): ReturnType<App['receive']>;
+  /** Stores a staff action (take over, release) for a conversation, as the API would. */
+  staff(conversationId: string, payload: StaffEventPayload): Promise<void>;
 };
 
 /** The whole product on a test store, with loops off: `settle()` runs them. */
+let staffActions = 0;
+
 export async function createTestApp(store: TestStore, env: Env = {}): Promise<TestApp> {
   const clock = manualClock();
   const graph = recordingGraph();
@@ -65,6 +71,14 @@ export async function createTestApp(store: TestStore, env: Env = {}): Promise<Te
     post: (body: unknown) => {
       const raw = JSON.stringify(body);
       return app.receive(raw, signBody(raw, APP_SECRET));
+    },
+    staff: async (conversationId: string, payload: StaffEventPayload) => {
+      const externalId = `staff:test-${++staffActions}`;
+      await insertInboundEvents(
+        app.store.db,
+        [{ source: 'staff', kind: 'staff', externalId, conversationId, payload }],
+        clock.now(),
+      );
     },
   });
 }

@@ -89,19 +89,7 @@ describe.each(storeKinds)('conversations on %s', (_kind, open) => {
     await app.settle();
     expect(sent(app)).toHaveLength(before);
 
-    await insertInboundEvents(
-      store.db,
-      [
-        {
-          source: 'staff',
-          kind: 'staff',
-          externalId: 'staff:r1',
-          conversationId: CONVERSATION,
-          payload: { action: 'release', closingText: 'Glad we could help!' },
-        },
-      ],
-      app.clock.now(),
-    );
+    await app.staff(CONVERSATION, { action: 'release', closingText: 'Glad we could help!' });
     await app.settle();
     expect(
       sent(app)
@@ -136,34 +124,10 @@ describe.each(storeKinds)('conversations on %s', (_kind, open) => {
   test('outside the 24-hour window a free-form message is refused with the reason', async () => {
     await app.post(metaWebhook({ messages: [text('hi')] }));
     await app.settle();
-    await insertInboundEvents(
-      store.db,
-      [
-        {
-          source: 'staff',
-          kind: 'staff',
-          externalId: 'staff:t',
-          conversationId: CONVERSATION,
-          payload: { action: 'takeover', reason: 'staff' },
-        },
-      ],
-      app.clock.now(),
-    );
+    await app.staff(CONVERSATION, { action: 'takeover', reason: 'staff' });
     await app.settle();
     app.clock.advance(25 * 60 * 60 * 1000);
-    await insertInboundEvents(
-      store.db,
-      [
-        {
-          source: 'staff',
-          kind: 'staff',
-          externalId: 'staff:r',
-          conversationId: CONVERSATION,
-          payload: { action: 'release', closingText: 'Bye!' },
-        },
-      ],
-      app.clock.now(),
-    );
+    await app.staff(CONVERSATION, { action: 'release', closingText: 'Bye!' });
     const before = sent(app).length;
     await app.settle();
     expect(sent(app)).toHaveLength(before);
@@ -177,34 +141,10 @@ describe.each(storeKinds)('conversations on %s', (_kind, open) => {
     app = await createTestApp(store, { WHATSAPP_WINDOW_TEMPLATE: 'reopen_conversation' });
     await app.post(metaWebhook({ messages: [text('Buongiorno')] }));
     await app.settle();
-    await insertInboundEvents(
-      store.db,
-      [
-        {
-          source: 'staff',
-          kind: 'staff',
-          externalId: 'staff:t2',
-          conversationId: CONVERSATION,
-          payload: { action: 'takeover', reason: 'staff' },
-        },
-      ],
-      app.clock.now(),
-    );
+    await app.staff(CONVERSATION, { action: 'takeover', reason: 'staff' });
     await app.settle();
     app.clock.advance(30 * 60 * 60 * 1000);
-    await insertInboundEvents(
-      store.db,
-      [
-        {
-          source: 'staff',
-          kind: 'staff',
-          externalId: 'staff:r2',
-          conversationId: CONVERSATION,
-          payload: { action: 'release', closingText: 'A presto!' },
-        },
-      ],
-      app.clock.now(),
-    );
+    await app.staff(CONVERSATION, { action: 'release', closingText: 'A presto!' });
     const before = sent(app).length;
     await app.settle();
     const reopened = sent(app).slice(before) as unknown as {
