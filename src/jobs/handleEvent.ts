@@ -20,7 +20,6 @@ import {
   saveConversation,
   scheduleTimer,
   setContactLocale,
-  touchLastInbound,
   upsertContact,
   type ConversationRow,
   type Db,
@@ -79,10 +78,10 @@ export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerD
   }
 }
 
-async function requireConversation(tx: Db, id: string | null): Promise<ConversationRow> {
+async function requireConversation(tx: Db, id: string | null, inboundAt?: Date): Promise<ConversationRow> {
   const [phoneNumberId, waId] = (id ?? '').split(':');
   if (!phoneNumberId || !waId) throw new Error(`Event has no usable conversation id: ${id}`);
-  return loadOrCreateConversation(tx, id as string, phoneNumberId, waId);
+  return loadOrCreateConversation(tx, id as string, phoneNumberId, waId, inboundAt);
 }
 
 async function handleMessage(
@@ -94,8 +93,7 @@ async function handleMessage(
   const { message, contact } = payload;
   const at = new Date(Number(message.timestamp) * 1000);
   await upsertContact(tx, message.from, contact?.name ?? null);
-  const conversation = await requireConversation(tx, event.conversationId);
-  await touchLastInbound(tx, conversation.id, at);
+  const conversation = await requireConversation(tx, event.conversationId, at);
   await recordInboundMessage(tx, {
     conversationId: conversation.id,
     wamid: message.id,

@@ -2,15 +2,30 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from './openStore.js';
 import { consentEvents, contacts, conversations, type ConversationRow } from './schema.js';
 
-/** Loads a conversation, creating it in bot mode on first contact. */
+/**
+ * Loads a conversation in one statement, creating it in bot mode on first contact. With
+ * `inboundAt` it also moves the last customer message time forward (never back: a message
+ * arriving late never shortens the 24-hour window).
+ */
 export async function loadOrCreateConversation(
   db: Db,
   id: string,
   phoneNumberId: string,
   waId: string,
+  inboundAt?: Date,
 ): Promise<ConversationRow> {
-  await db.insert(conversations).values({ id, phoneNumberId, waId }).onConflictDoNothing();
-  const rows = await db.select().from(conversations).where(eq(conversations.id, id));
+  const rows = await db
+    .insert(conversations)
+    .values({ id, phoneNumberId, waId, lastInboundAt: inboundAt ?? null })
+    .onConflictDoUpdate({
+      target: conversations.id,
+      set: {
+        lastInboundAt: inboundAt
+          ? sql`greatest(${conversations.lastInboundAt}, excluded.last_inbound_at)`
+          : sql`${conversations.lastInboundAt}`,
+      },
+    })
+    .returning();
   return rows[0] as ConversationRow;
 }
 
@@ -28,14 +43,6 @@ export async function saveConversation(
   await db
     .update(conversations)
     .set({ ...patch, updatedAt: sql`clock_timestamp()` })
-    .where(eq(conversations.id, id));
-}
-
-/** Keeps the latest inbound time; an older message arriving late never shortens the window. */
-export async function touchLastInbound(db: Db, id: string, at: Date): Promise<void> {
-  await db
-    .update(conversations)
-    .set({ lastInboundAt: sql`greatest(${conversations.lastInboundAt}, ${at.toISOString()}::timestamptz)` })
     .where(eq(conversations.id, id));
 }
 

@@ -5,6 +5,7 @@ import {
   insertInboundEvents,
   insertOutbox,
   listMessages,
+  loadOrCreateConversation,
   lockPendingEvent,
   markEventDone,
   markOutboxSent,
@@ -124,6 +125,17 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
     expect(
       await claimOutbox(db, new Date(t0.getTime() + 60_000), new Date(t0.getTime() + 90_000), 10),
     ).toEqual([]);
+  });
+
+  test('a conversation is created on first contact, and a late message never shortens its window', async () => {
+    const first = await loadOrCreateConversation(db, 'p:39', 'p', '39', at('2026-01-01T10:00:00Z'));
+    expect([first.mode, first.lastInboundAt?.toISOString()]).toEqual(['bot', '2026-01-01T10:00:00.000Z']);
+    const late = await loadOrCreateConversation(db, 'p:39', 'p', '39', at('2026-01-01T09:00:00Z'));
+    expect(late.lastInboundAt?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
+    const newer = await loadOrCreateConversation(db, 'p:39', 'p', '39', at('2026-01-01T11:00:00Z'));
+    expect(newer.lastInboundAt?.toISOString()).toBe('2026-01-01T11:00:00.000Z');
+    const untouched = await loadOrCreateConversation(db, 'p:39', 'p', '39');
+    expect(untouched.lastInboundAt?.toISOString()).toBe('2026-01-01T11:00:00.000Z');
   });
 
   test('delivery status only moves forward; failed keeps its reason', async () => {
