@@ -26,6 +26,7 @@ import { checkChaosRun, formatChaosSummary } from './lib/chaosReport.js';
 import { spawnChaosServer } from './lib/chaosServer.js';
 import { startChaosSupervisor, type ChaosSupervisor } from './lib/chaosSupervisor.js';
 import { freePort } from '../test/helpers/freePort.js';
+import { liveServerEnv } from '../test/helpers/liveServerEnv.js';
 
 const PHONE_NUMBER_ID = '106540352242922';
 const REPLIES_PER_GREETING = 2;
@@ -123,24 +124,17 @@ async function main(): Promise<number> {
       },
     });
     const env = {
-      DATABASE_URL: db.url,
-      DATA_DIR: path.join(os.tmpdir(), `wca-chaos-${runId}-data`),
-      WHATSAPP_ACCESS_TOKEN: 'x',
-      WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
-      WHATSAPP_APP_SECRET: appSecret,
-      API_TOKEN: randomBytes(18).toString('hex'),
-      WHATSAPP_GRAPH_URL: stub.url,
-      LOG_LEVEL: 'warn',
+      ...liveServerEnv({
+        databaseUrl: db.url,
+        graphUrl: stub.url,
+        appSecret,
+        phoneNumberId: PHONE_NUMBER_ID,
+        dataDir: path.join(os.tmpdir(), `wca-chaos-${runId}-data`),
+      }),
       WHATSAPP_TIMEOUT_MS: '2000',
       AMBIGUOUS_SEND_GRACE_MS: '5000',
       WHATSAPP_MPS: String(mps),
       WORKER_CONCURRENCY: String(workerConcurrency),
-      // Nothing leaves this machine: no LLM, no Stripe, no Redis, whatever the caller's shell holds.
-      OPENAI_API_KEY: '',
-      STRIPE_SECRET_KEY: '',
-      STRIPE_WEBHOOK_SECRET: '',
-      PAYMENTS_PROVIDER: '',
-      REDIS_URL: '',
     };
     const events = buildChaosEvents({ customers, perCustomer, runId });
     const webhooks = buildChaosWebhooks(events, { perWebhook, phoneNumberId: PHONE_NUMBER_ID, appSecret });

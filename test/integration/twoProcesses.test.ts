@@ -12,6 +12,7 @@ import { freePort } from '../helpers/freePort.js';
 import { signBody } from '../../src/whatsapp/verifySignature.js';
 import { metaWebhook, text } from '../fixtures/metaWebhook.js';
 import { startGraphStub, type GraphStub } from '../helpers/graphStub.js';
+import { liveServerEnv } from '../helpers/liveServerEnv.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const PHONE_NUMBER_ID = '106540352242922';
@@ -59,21 +60,13 @@ function sumCounter(page: string, name: string, filter = ''): number {
         retryMs: 200,
       },
     });
-    const env = {
-      DATABASE_URL: database.url,
-      DATA_DIR: path.join(os.tmpdir(), 'wca-two-processes-unused'),
-      WHATSAPP_ACCESS_TOKEN: 'x',
-      WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
-      WHATSAPP_APP_SECRET: appSecret,
-      API_TOKEN: randomBytes(18).toString('hex'),
-      WHATSAPP_GRAPH_URL: stub.url,
-      LOG_LEVEL: 'warn',
-      OPENAI_API_KEY: '',
-      STRIPE_SECRET_KEY: '',
-      STRIPE_WEBHOOK_SECRET: '',
-      PAYMENTS_PROVIDER: '',
-      REDIS_URL: '',
-    };
+    const env = liveServerEnv({
+      databaseUrl: database.url,
+      graphUrl: stub.url,
+      appSecret,
+      phoneNumberId: PHONE_NUMBER_ID,
+      dataDir: path.join(os.tmpdir(), 'wca-two-processes-unused'),
+    });
     const logFile = path.join(os.tmpdir(), `wca-two-processes-${database.name}.log`);
     // Both start at once: migrations run under an advisory lock, so this also covers a cold start.
     for (const port of ports) servers.push(spawnChaosServer({ port, env, logFile }));
