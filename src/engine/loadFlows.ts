@@ -2,11 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { z } from 'zod';
-import { buildButtons, buildCtaUrl, buildList, buildText } from '../whatsapp/builders.js';
+import { buildSendEffect } from '../whatsapp/buildSendEffect.js';
 import { renderMessage, type FlowSet } from './decide.js';
 import { flowSpec, type ActionSpec, type FlowSpec, type MessageSpec } from './flowSchema.js';
 import { renderText, type TextCatalog, type TextVars } from './texts.js';
-import { LOCALES, type Locale } from './types.js';
+import { LOCALES, type DistributiveOmit, type Locale, type SendEffect } from './types.js';
 
 /** A flow file that cannot be used; the message names the file, the step and the problem. */
 export class FlowFileError extends Error {
@@ -101,10 +101,7 @@ function checkFlow(
           const draft = renderMessage(message, `${flow.id}/${where}`, (key) =>
             renderText(texts, locale, key, vars[locale]),
           );
-          if (draft.type === 'SendText') buildText('0', { body: draft.text });
-          else if (draft.type === 'SendButtons') buildButtons('0', draft);
-          else if (draft.type === 'SendList') buildList('0', draft);
-          else if (draft.type === 'SendCtaUrl') buildCtaUrl('0', draft);
+          buildSendEffect('0', draft as DistributiveOmit<SendEffect, 'id'>);
         } catch (error) {
           problems.push(`${where}: message ${index + 1} in ${locale}: ${(error as Error).message}`);
         }

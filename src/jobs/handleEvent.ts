@@ -14,7 +14,6 @@ import {
   cancelTimer,
   insertOutbox,
   loadOrCreateConversation,
-  markOutboxSent,
   recordConsent,
   recordInboundMessage,
   saveConversation,
@@ -118,8 +117,6 @@ async function handleStatus(tx: Db, payload: InboundStatusPayload, conversationI
   if (status.status === 'played') return;
   const at = new Date(Number(status.timestamp) * 1000);
   const outboxId = status.biz_opaque_callback_data ?? null;
-  // The status proves Meta has the message: it settles a send interrupted by a crash.
-  if (outboxId && status.status !== 'failed') await markOutboxSent(tx, outboxId, status.id, at);
   const error = status.errors?.[0];
   await applyDeliveryStatus(tx, {
     wamid: status.id,

@@ -17,14 +17,8 @@ import {
   type Db,
   type OutboxRow,
 } from '../store/index.js';
-import {
-  buildButtons,
-  buildCtaUrl,
-  buildList,
-  buildTemplate,
-  buildText,
-  type GraphMessage,
-} from '../whatsapp/builders.js';
+import { buildTemplate, type GraphMessage } from '../whatsapp/builders.js';
+import { buildSendEffect } from '../whatsapp/buildSendEffect.js';
 import { GraphSendError, type GraphClient } from '../whatsapp/graphClient.js';
 import type { SendLimiter } from '../whatsapp/createSendLimiter.js';
 import { backoffMs } from './backoff.js';
@@ -98,14 +92,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const effect = row.payload as SendEffect;
     const to = row.recipient as string;
     const opaque = { bizOpaqueCallbackData: row.id };
-    if (effect.type === 'SendTemplate') {
-      return buildTemplate(to, {
-        name: effect.name,
-        language: effect.language,
-        components: effect.components as never,
-        ...opaque,
-      });
-    }
+    if (effect.type === 'SendTemplate') return buildSendEffect(to, effect, opaque);
     const open = lastInboundAt !== null && now.getTime() - lastInboundAt.getTime() < CUSTOMER_WINDOW_MS;
     if (!open) {
       if (options.windowTemplate)
@@ -118,32 +105,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         'Outside the 24-hour customer service window: only approved templates may be sent (set WHATSAPP_WINDOW_TEMPLATE to reopen the conversation with one)',
       );
     }
-    switch (effect.type) {
-      case 'SendText':
-        return buildText(to, { body: effect.text, ...opaque });
-      case 'SendButtons':
-        return buildButtons(to, {
-          body: effect.body,
-          buttons: effect.buttons,
-          ...(effect.footer ? { footer: effect.footer } : {}),
-          ...opaque,
-        });
-      case 'SendList':
-        return buildList(to, {
-          body: effect.body,
-          button: effect.button,
-          sections: effect.sections,
-          ...(effect.footer ? { footer: effect.footer } : {}),
-          ...opaque,
-        });
-      case 'SendCtaUrl':
-        return buildCtaUrl(to, {
-          body: effect.body,
-          buttonText: effect.buttonText,
-          url: effect.url,
-          ...opaque,
-        });
-    }
+    return buildSendEffect(to, effect, opaque);
   }
 
   async function deliver(row: OutboxRow, recipient: RecipientFacts): Promise<void> {

@@ -64,11 +64,6 @@ export async function setContactLocale(db: Db, waId: string, locale: string): Pr
     .where(and(eq(contacts.waId, waId)));
 }
 
-export async function getContact(db: Db, waId: string) {
-  const rows = await db.select().from(contacts).where(eq(contacts.waId, waId));
-  return rows[0] ?? null;
-}
-
 /** Records an opt-in or opt-out with when, where and the words used, and applies it to the contact. */
 export async function recordConsent(
   db: Db,
