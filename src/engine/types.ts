@@ -12,7 +12,79 @@ export type DomainEvent =
   | { type: 'ReactionReceived'; emoji: string | null }
   | { type: 'UnsupportedReceived' }
   | { type: 'TimerFired'; name: string; payload: unknown }
-  | { type: 'StaffReleased'; closingText: string | null };
+  | { type: 'StaffReleased'; closingText: string | null }
+  /** A payment this conversation asked for changed status (one event per real change). */
+  | { type: 'PaymentUpdated'; payment: PaymentFacts };
+
+/** Payment states; the payment layer never moves a payment backwards. */
+export const PAYMENT_STATUSES = [
+  'created',
+  'pending',
+  'succeeded',
+  'failed',
+  'expired',
+  'partially_refunded',
+  'refunded',
+] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** What a payment is for; `subjectId` names the order, booking, quote or invoice reference. */
+export const PAYMENT_PURPOSES = ['order', 'deposit', 'quote', 'invoice', 'link'] as const;
+export type PaymentPurpose = (typeof PAYMENT_PURPOSES)[number];
+
+/** A payment as flows see it. Amounts are integer minor units of `currency` (ISO 4217). */
+export interface PaymentFacts {
+  id: string;
+  /** Human reference shown to the customer (ORD-…, BKG-…, QUO-…, INV-…). */
+  reference: string;
+  purpose: PaymentPurpose;
+  subjectId: string | null;
+  status: PaymentStatus;
+  amount: number;
+  refundedAmount: number;
+  currency: string;
+  description: string;
+  /** `${PUBLIC_BASE_URL}/pay/<token>`, null for native WhatsApp pay requests. */
+  link: string | null;
+  createdAt: string;
+  paidAt: string | null;
+}
+
+/** A booking as flows see it. Times are ISO instants. */
+export interface BookingFacts {
+  id: string;
+  reference: string;
+  serviceId: string;
+  start: string;
+  end: string;
+  status: 'held' | 'confirmed' | 'released' | 'cancelled';
+  depositPaymentId: string | null;
+  /** What is left to pay at the appointment, minor units. */
+  balance: number;
+}
+
+/** An invoice payment order as flows see it. */
+export interface InvoiceFacts {
+  reference: string;
+  amount: number;
+  currency: string;
+  /** Local date, YYYY-MM-DD. */
+  dueDate: string;
+  description: string;
+  status: 'open' | 'paid' | 'cancelled';
+}
+
+/**
+ * What the store knows that a turn may need, loaded before decide() so decide() stays pure:
+ * the customer's recent payments and bookings, busy calendar intervals for the next weeks, and
+ * invoices addressed to this customer or named by reference in the message.
+ */
+export interface ConversationFacts {
+  payments: PaymentFacts[];
+  bookings: BookingFacts[];
+  busy: { start: string; end: string }[];
+  invoices: InvoiceFacts[];
+}
 
 /** What the intent layer understood of a customer's words. Never amounts or links. */
 export interface Understanding {
@@ -86,7 +158,39 @@ export type Effect =
       wording: string | null;
     }
   | { type: 'SetLocale'; id: string; locale: Locale }
-  | { type: 'Track'; id: string; name: string; props: Record<string, string | number | boolean> };
+  | { type: 'Track'; id: string; name: string; props: Record<string, string | number | boolean> }
+  /**
+   * Ask for money after the customer's explicit yes. The payment layer creates the payment
+   * (id derived from this effect's id, so a replay cannot create two) and sends the link or the
+   * native pay request itself; amounts come from the catalog, the order or the invoice.
+   */
+  | {
+      type: 'RequestPayment';
+      id: string;
+      purpose: PaymentPurpose;
+      subjectId: string | null;
+      reference: string;
+      amount: number;
+      currency: string;
+      description: string;
+      items: { name: string; quantity: number; amount: number }[];
+    }
+  /** Ask the payment layer for a refund; above the policy limit it waits for staff approval. */
+  | { type: 'RequestRefund'; id: string; paymentId: string; amount: number; reason: string }
+  /** Hold a slot for a booking until its deposit is paid or the hold expires. */
+  | {
+      type: 'HoldSlot';
+      id: string;
+      bookingId: string;
+      reference: string;
+      serviceId: string;
+      start: string;
+      end: string;
+      price: number;
+      deposit: number;
+    }
+  /** Cancel a held or confirmed booking (the slot becomes free). */
+  | { type: 'CancelBooking'; id: string; bookingId: string };
 
 export type SendEffect = Extract<Effect, { type: `Send${string}` }>;
 export type EffectType = Effect['type'];
