@@ -93,7 +93,41 @@ export interface Understanding {
   command: Command | null;
   /** Detected language of the text, when confident. */
   language: Locale | null;
+  slots: Slots;
 }
+
+/**
+ * Values found in the customer's words. Catalog ids only when the text names a catalog item;
+ * an amount is only what the customer wrote, never a price to charge.
+ */
+export interface Slots {
+  /** Local calendar date, YYYY-MM-DD. */
+  date: string | null;
+  /** Local time of day, HH:MM (24 h). */
+  time: string | null;
+  people: number | null;
+  /** Catalog id of a product or service named in the text. */
+  product: string | null;
+  /** A variant value named in the text (S, M, L, black, brown…). */
+  variant: string | null;
+  /** An order, booking, quote or invoice reference (ORD-…, BKG-…, QUO-…, INV-2026-0001). */
+  reference: string | null;
+  /** An amount the customer mentioned, minor units. */
+  amount: number | null;
+  /** A bare number ("2", "two"), for answers to "how many". */
+  number: number | null;
+}
+
+export const EMPTY_SLOTS: Slots = Object.freeze({
+  date: null,
+  time: null,
+  people: null,
+  product: null,
+  variant: null,
+  reference: null,
+  amount: null,
+  number: null,
+});
 
 export const INTENTS = [
   'greeting',

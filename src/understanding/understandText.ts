@@ -1,4 +1,4 @@
-import type { Command, Intent, Locale, Understanding } from '../engine/types.js';
+import { EMPTY_SLOTS, type Command, type Intent, type Locale, type Understanding } from '../engine/types.js';
 
 /** Lowercase, accents and emoji removed, punctuation to spaces, whitespace folded. */
 export function normalizeText(text: string): string {
@@ -326,5 +326,5 @@ export function understandText(text: string): Understanding {
   }
   if (command === 'stop') intent = 'opt_out';
   if (command === 'start') intent = 'opt_in';
-  return { intent, command: command ?? null, language: detectLanguage(normalized) };
+  return { intent, command: command ?? null, language: detectLanguage(normalized), slots: EMPTY_SLOTS };
 }
