@@ -50,7 +50,8 @@ export function parseStripeWebhook(
       webhookSecret,
       undefined,
       undefined,
-      Math.floor(now.getTime() / 1000),
+      // stripe-node takes the receive time in milliseconds.
+      now.getTime(),
     );
   } catch (error) {
     if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
