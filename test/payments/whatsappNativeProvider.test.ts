@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import nock from 'nock';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { CreatePaymentInput } from '../../src/payments/port.js';
 import {
   createWhatsAppNativeProvider,
@@ -15,11 +16,46 @@ const FIXTURES = new URL('../fixtures/whatsapp/', import.meta.url);
 type Json = any;
 const fixture = (name: string): Json => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
 
-const GRAPH = 'https://graph.test';
+/** A local Graph API answering lookups from a queue: `{ status, body, delayMs }` per request. */
+let graph: {
+  url: string;
+  server: Server;
+  replies: { status: number; body: unknown; delayMs?: number }[];
+  seen: { path: string; auth: string | undefined }[];
+};
+beforeAll(async () => {
+  const replies: typeof graph.replies = [];
+  const seen: typeof graph.seen = [];
+  const server = createServer((req, res) => {
+    seen.push({ path: req.url ?? '', auth: req.headers.authorization });
+    const next = replies.shift() ?? {
+      status: 404,
+      body: { error: { code: 100, message: 'no reply queued' } },
+    };
+    const timer = setTimeout(() => {
+      if (res.destroyed) return;
+      res.writeHead(next.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(next.body));
+    }, next.delayMs ?? 0);
+    res.on('close', () => clearTimeout(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  graph = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, replies, seen };
+});
+afterAll(async () => {
+  graph.server.closeAllConnections();
+  await new Promise((resolve) => graph.server.close(resolve));
+});
+beforeEach(() => {
+  graph.replies.length = 0;
+  graph.seen.length = 0;
+});
+const reply = (status: number, body: unknown, delayMs?: number) =>
+  graph.replies.push({ status, body, ...(delayMs === undefined ? {} : { delayMs }) });
 const NOW = new Date('2026-03-01T10:00:00Z');
 const options = (overrides: Partial<WhatsAppNativeProviderOptions> = {}): WhatsAppNativeProviderOptions => ({
   graph: {
-    graphUrl: GRAPH,
+    graphUrl: graph.url,
     apiVersion: 'v23.0',
     phoneNumberId: '106540352242922',
     accessToken: 'tok',
@@ -65,8 +101,6 @@ const createInput = (overrides: Partial<CreatePaymentInput> = {}): CreatePayment
 const lookupPath = '/v23.0/106540352242922/payments/bella-upi/pay_01';
 const withReference = (body: Json) =>
   JSON.parse(JSON.stringify(body).replaceAll('<your_reference_id>', 'pay_01'));
-
-afterEach(() => nock.cleanAll());
 
 describe('WhatsApp native provider', () => {
   test('createPayment names the order by our payment id and has no checkout page', async () => {
@@ -218,10 +252,7 @@ describe('WhatsApp native provider', () => {
 
 describe('WhatsApp payment lookup', () => {
   test('captured → PaymentSucceeded with the amount in minor units', async () => {
-    const scope = nock(GRAPH)
-      .get(lookupPath)
-      .matchHeader('authorization', 'Bearer tok')
-      .reply(200, withReference(fixture('payment-lookup-in-captured.json')));
+    reply(200, withReference(fixture('payment-lookup-in-captured.json')));
     const events = await createWhatsAppNativeProvider(options()).lookup({
       paymentId: 'pay_01',
       providerRef: 'pay_01',
@@ -237,13 +268,11 @@ describe('WhatsApp payment lookup', () => {
         at: new Date(1772129215 * 1000),
       },
     ]);
-    scope.done();
+    expect(graph.seen).toEqual([{ path: lookupPath, auth: 'Bearer tok' }]);
   });
 
   test('a failed attempt on a still-pending order → PaymentFailed with the gateway’s reason', async () => {
-    nock(GRAPH)
-      .get(lookupPath)
-      .reply(200, withReference(fixture('payment-lookup-in-failed-attempt.json')));
+    reply(200, withReference(fixture('payment-lookup-in-failed-attempt.json')));
     const events = await createWhatsAppNativeProvider(options()).lookup({
       paymentId: 'pay_01',
       providerRef: 'pay_01',
@@ -258,7 +287,7 @@ describe('WhatsApp payment lookup', () => {
       { id: 'rf2', status: 'pending', amount: { value: 200, offset: 100 } },
       { id: 'rf3', status: 'success', amount: { value: 100, offset: 100 } },
     ];
-    nock(GRAPH).get(lookupPath).reply(200, body);
+    reply(200, body);
     const events = await createWhatsAppNativeProvider(options()).lookup({
       paymentId: 'pay_01',
       providerRef: 'pay_01',
@@ -268,36 +297,29 @@ describe('WhatsApp payment lookup', () => {
   });
 
   test('5xx and 429 are retried; a 5xx that persists is a retriable error', async () => {
-    nock(GRAPH)
-      .get(lookupPath)
-      .reply(500, { error: { code: 1, message: 'An unknown error occurred' } })
-      .get(lookupPath)
-      .reply(429, { error: { code: 80007, message: 'Rate limit' } })
-      .get(lookupPath)
-      .reply(200, withReference(fixture('payment-lookup-in-captured.json')));
+    reply(500, { error: { code: 1, message: 'An unknown error occurred' } });
+    reply(429, { error: { code: 80007, message: 'Rate limit' } });
+    reply(200, withReference(fixture('payment-lookup-in-captured.json')));
     const wa = createWhatsAppNativeProvider(options());
     await expect(wa.lookup({ paymentId: 'pay_01', providerRef: 'pay_01' })).resolves.toHaveLength(1);
-    nock(GRAPH).get(lookupPath).times(3).reply(503, {});
+    for (let i = 0; i < 3; i++) reply(503, {});
     await expect(wa.lookup({ paymentId: 'pay_01', providerRef: 'pay_01' })).rejects.toMatchObject({
       code: 'unavailable',
       retriable: true,
       httpStatus: 503,
     });
-    expect(nock.isDone()).toBe(true);
+    expect(graph.seen).toHaveLength(6);
+    expect(graph.replies).toHaveLength(0);
   });
 
   test('a refused token and an unknown configuration are not retried', async () => {
-    nock(GRAPH)
-      .get(lookupPath)
-      .reply(401, { error: { code: 190, message: 'Error validating access token' } });
+    reply(401, { error: { code: 190, message: 'Error validating access token' } });
     const wa = createWhatsAppNativeProvider(options());
     await expect(wa.lookup({ paymentId: 'pay_01', providerRef: 'pay_01' })).rejects.toMatchObject({
       code: 'authentication',
       message: expect.stringContaining('WHATSAPP_ACCESS_TOKEN'),
     });
-    nock(GRAPH)
-      .get(lookupPath)
-      .reply(400, { error: { code: 100, message: 'Invalid parameter' } });
+    reply(400, { error: { code: 100, message: 'Invalid parameter' } });
     await expect(wa.lookup({ paymentId: 'pay_01', providerRef: 'pay_01' })).rejects.toMatchObject({
       code: 'rejected',
       retriable: false,
@@ -306,7 +328,8 @@ describe('WhatsApp payment lookup', () => {
   });
 
   test('a Graph API that does not answer in time is a retriable timeout, after the retries', async () => {
-    nock(GRAPH).get(lookupPath).times(2).delay(1000).reply(200, {});
+    reply(200, {}, 1000);
+    reply(200, {}, 1000);
     const wa = createWhatsAppNativeProvider(options({ maxRetries: 1 }));
     await expect(wa.lookup({ paymentId: 'pay_01', providerRef: 'pay_01' })).rejects.toMatchObject({
       code: 'timeout',
@@ -316,7 +339,7 @@ describe('WhatsApp payment lookup', () => {
   });
 
   test('an answer in another shape is an error, not a silent "nothing happened"', async () => {
-    nock(GRAPH).get(lookupPath).reply(200, { data: [] });
+    reply(200, { data: [] });
     await expect(
       createWhatsAppNativeProvider(options()).lookup({ paymentId: 'pay_01', providerRef: 'pay_01' }),
     ).rejects.toMatchObject({ code: 'rejected', message: expect.stringContaining('unexpected shape') });

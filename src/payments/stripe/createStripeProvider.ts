@@ -260,13 +260,20 @@ export function eventsFromSession(session: Stripe.Checkout.Session, paymentId: s
     amount: session.amount_total ?? null,
     currency: session.currency ? session.currency.toUpperCase() : null,
   };
-  const at = new Date(session.created * 1000);
   const intent = typeof session.payment_intent === 'object' ? session.payment_intent : null;
+  const charge = intent !== null && typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  // The best time Stripe gives for each state: the charge for an outcome, the deadline for an expiry.
+  const at = new Date((charge?.created ?? session.created) * 1000);
   const events: PaymentEvent[] = [];
   const lookupId = (what: string) => `stripe:lookup:${session.id}:${what}`;
 
   if (session.status === 'expired') {
-    events.push({ type: 'PaymentExpired', providerEventId: lookupId('expired'), at, ...base });
+    events.push({
+      type: 'PaymentExpired',
+      providerEventId: lookupId('expired'),
+      at: new Date(session.expires_at * 1000),
+      ...base,
+    });
   } else if (session.status === 'open') {
     events.push({ type: 'PaymentPending', providerEventId: lookupId('open'), at, ...base });
   } else if (session.payment_status === 'paid' || session.payment_status === 'no_payment_required') {
@@ -279,7 +286,6 @@ export function eventsFromSession(session: Stripe.Checkout.Session, paymentId: s
     events.push({ type: 'PaymentPending', providerEventId: lookupId('processing'), at, ...base });
   }
 
-  const charge = intent !== null && typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
   if (charge) {
     const refunds = charge.refunds?.data ?? [];
     const succeeded = refunds.filter((refund) => refund.status === 'succeeded');
