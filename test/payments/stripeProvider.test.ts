@@ -65,7 +65,7 @@ describe('Stripe provider against the local stub', () => {
       { quantity: 1, currency: 'eur', unit_amount: 4500, name: 'Engraved bracelet' },
       { quantity: 1, currency: 'eur', unit_amount: 5000, name: 'Gift card' },
     ]);
-    expect(stub.requests[0]?.idempotencyKey).toBe('checkout:pay_0001');
+    expect(stub.requests[0]?.idempotencyKey).toBe(`checkout:pay_0001:${session?.expires_at}`);
     expect(created.expiresAt?.getTime()).toBe((session?.expires_at ?? 0) * 1000);
   });
 
@@ -74,6 +74,30 @@ describe('Stripe provider against the local stub', () => {
     const second = await stripe.createPayment(input());
     expect(second.providerRef).toBe(first.providerRef);
     expect(stub.sessions.size).toBe(1);
+  });
+
+  test('a clamped expiry still dedupes retries within the same minute; a later retry gets a fresh session', async () => {
+    const minute = Math.floor(Date.now() / MINUTE) * MINUTE;
+    let now = minute + 5_000;
+    const clocked = createStripeProvider({
+      secretKey: 'sk_test_provider',
+      apiUrl: stub.url,
+      timeoutMs: 2000,
+      publicBaseUrl: 'https://wa.example.com',
+      clock: { now: () => new Date(now) },
+    });
+    const hold = input({ expiresAt: new Date(minute + 15 * MINUTE) });
+    const first = await clocked.createPayment(hold);
+    now += 20_000;
+    const retry = await clocked.createPayment(hold);
+    expect(retry.providerRef).toBe(first.providerRef);
+    expect(first.expiresAt?.getTime()).toBe(minute + 33 * MINUTE);
+    now += MINUTE;
+    const later = await clocked.createPayment(hold);
+    expect(later.providerRef).not.toBe(first.providerRef);
+    expect(
+      stub.requests.filter((r) => r.method === 'POST').every((r) => r.params.expires_at !== undefined),
+    ).toBe(true);
   });
 
   test('expiry is clamped into Stripe’s 30 minutes to 24 hours', () => {
@@ -243,7 +267,8 @@ describe('Stripe provider against the local stub', () => {
     expect(stub.sessions.size).toBe(1);
     const posts = stub.requests.filter((r) => r.method === 'POST');
     expect(posts).toHaveLength(2);
-    expect(posts.map((r) => r.idempotencyKey)).toEqual(['checkout:pay_0001', 'checkout:pay_0001']);
+    const key = `checkout:pay_0001:${stub.sessions.get(created.providerRef)?.expires_at}`;
+    expect(posts.map((r) => r.idempotencyKey)).toEqual([key, key]);
     expect(created.providerRef).toMatch(/^cs_test_/);
   });
 

@@ -91,8 +91,12 @@ export function createStripeProvider(options: StripeProviderOptions): StripeProv
 
     async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
       const params = buildCheckoutParams(input, options.publicBaseUrl, clock.now());
+      // Stripe refuses a key reused with other parameters. A clamped expiry depends on the time of
+      // the call, so it is part of the key: a retry in the same minute gets the same session, a
+      // later one a fresh session (the first was never shown to anyone, and expires by itself).
+      const idempotencyKey = `checkout:${input.paymentId}:${params.expires_at}`;
       const session = await call(`create the Checkout Session for payment ${input.paymentId}`, () =>
-        stripe.checkout.sessions.create(params, { idempotencyKey: `checkout:${input.paymentId}` }),
+        stripe.checkout.sessions.create(params, { idempotencyKey }),
       );
       if (!session.url) {
         throw new PaymentProviderError(
@@ -184,8 +188,9 @@ export function createStripeProvider(options: StripeProviderOptions): StripeProv
  * The Checkout Session request for a payment.
  *
  * `expires_at` is `input.expiresAt` clamped into Stripe's window (30 minutes to 24 hours from
- * now, with a two-minute margin each side): a shorter deadline of ours is enforced by
- * {@link StripeProvider.expireCheckout}, a longer one needs a fresh session later.
+ * now, with a two-minute margin each side, rounded to whole minutes so calls within the same
+ * minute agree): a shorter deadline of ours is enforced by {@link StripeProvider.expireCheckout},
+ * a longer one needs a fresh session later.
  *
  * @throws {PaymentProviderError} (`invalid_request`) when the amounts are not whole positive minor
  *   units, the items do not add up to the amount, or there are more than 100 of them.
@@ -224,10 +229,11 @@ export function buildCheckoutParams(
   }
 
   const returnUrl = new URL(input.returnUrl, `${publicBaseUrl.replace(/\/+$/, '')}/`).toString();
-  const expiresAtMs = Math.min(
-    Math.max(input.expiresAt.getTime(), now.getTime() + CHECKOUT_MIN_LIFETIME_MS + LIFETIME_MARGIN_MS),
-    now.getTime() + CHECKOUT_MAX_LIFETIME_MS - LIFETIME_MARGIN_MS,
-  );
+  const earliest =
+    Math.ceil((now.getTime() + CHECKOUT_MIN_LIFETIME_MS + LIFETIME_MARGIN_MS) / 60_000) * 60_000;
+  const latest =
+    Math.floor((now.getTime() + CHECKOUT_MAX_LIFETIME_MS - LIFETIME_MARGIN_MS) / 60_000) * 60_000;
+  const expiresAtMs = Math.min(Math.max(input.expiresAt.getTime(), earliest), latest);
   const metadata = { payment_id: input.paymentId, reference: input.reference };
   return {
     mode: 'payment',
