@@ -12,6 +12,10 @@ import { HttpError } from './errors.js';
  * (source `stripe`, kind `payment`, external_id `stripe:evt:<eventId>`, conversation_id
  * `payment:<paymentId>`), so a redelivered event id is dropped by the unique key.
  *
+ * `events` holds exactly one event per delivery. It may be `NotSupported` (an event type we do not
+ * use, or an object without our payment id); it has no `paymentId`: store it without a
+ * conversation so operators can see it, or drop it.
+ *
  * @returns how many events were new (0 for a repeat delivery), or nothing.
  * @throws anything: the route answers 500 and Stripe delivers again later.
  */
