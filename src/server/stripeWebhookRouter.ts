@@ -25,8 +25,8 @@ export interface StripeWebhookRouterOptions {
   /** `STRIPE_WEBHOOK_SECRET`, the endpoint's signing secret (`whsec_…`). */
   webhookSecret: string;
   store: StoreStripeEvents;
-  /** Largest body accepted; Stripe events are a few kilobytes. */
-  maxBodyBytes: number;
+  /** Largest body accepted (413 above it); Stripe events are a few kilobytes. Default 1 MiB. */
+  maxBodyBytes?: number;
   clock?: Clock;
   logger?: Logger;
   metrics?: Metrics;
@@ -43,7 +43,7 @@ const SYSTEM_CLOCK: Clock = { now: () => new Date() };
  * answers 200 only after that resolves. A repeated event id is stored once and acknowledged.
  *
  * @example
- * app.use('/webhooks/stripe', createStripeWebhookRouter({ webhookSecret, store, maxBodyBytes: 1 << 20 }));
+ * app.use('/webhooks/stripe', createStripeWebhookRouter({ webhookSecret, store }));
  */
 export function createStripeWebhookRouter(options: StripeWebhookRouterOptions): Router {
   const router = Router();
@@ -51,7 +51,7 @@ export function createStripeWebhookRouter(options: StripeWebhookRouterOptions): 
   router.post(
     '/',
     // Stripe signs the exact bytes it sent: read them whatever the content type says.
-    express.raw({ type: () => true, limit: options.maxBodyBytes }),
+    express.raw({ type: () => true, limit: options.maxBodyBytes ?? 1024 * 1024 }),
     async (req, res) => {
       const started = process.hrtime.bigint();
       let status = 200;
