@@ -1,7 +1,8 @@
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { Clock, Effect, OrderPaymentSettings, OrderStatus } from '../../engine/types.js';
-import { buildOrderDetails, MessageLimitError } from '../../whatsapp/builders.js';
+import { MessageLimitError } from '../../whatsapp/builders.js';
+import { buildSendEffect } from '../../whatsapp/buildSendEffect.js';
 import { codeForHttpStatus, PaymentProviderError } from '../errors.js';
 import type { CreatePaymentInput, CreatedPayment, PaymentEvent, PaymentProvider } from '../port.js';
 import { minorUnitsFromOffset } from './minorUnits.js';
@@ -256,13 +257,8 @@ export function createWhatsAppNativeProvider(options: WhatsAppNativeProviderOpti
         },
       };
       try {
-        // Build it once now, so a message WhatsApp would refuse fails here and not in the outbox.
-        buildOrderDetails('0', {
-          body: effect.body,
-          ...(effect.footer === undefined ? {} : { footer: effect.footer }),
-          ...effect.order,
-          expiresAt,
-        });
+        // Build it once now, the way the outbox will, so a message WhatsApp would refuse fails here.
+        buildSendEffect('0', effect);
       } catch (error) {
         if (error instanceof MessageLimitError) throw invalid(payment.paymentId, error.message);
         throw error;
