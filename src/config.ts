@@ -80,6 +80,20 @@ const envSchema = z.object({
       .optional(),
   ),
   STRIPE_API_URL: optionalUrl('the Stripe API base URL'),
+  STRIPE_TIMEOUT_MS: positiveInt(10_000, 'a timeout in milliseconds'),
+  WHATSAPP_PAYMENT_CONFIGURATION: optionalString,
+  WHATSAPP_PAYMENT_COUNTRY: z.preprocess(
+    blankToUndefined,
+    z.enum(['IN', 'BR'], { message: 'expected IN (India) or BR (Brazil)' }).default('IN'),
+  ),
+  WHATSAPP_PAYMENT_METHOD: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['upi', 'razorpay', 'payu', 'billdesk', 'zaakpay'], {
+        message: 'expected upi, razorpay, payu, billdesk or zaakpay',
+      })
+      .default('upi'),
+  ),
   PAYMENTS_PROVIDER: z.preprocess(
     blankToUndefined,
     z
@@ -150,7 +164,20 @@ export interface Config {
   store: { databaseUrl: string | undefined; dataDir: string };
   whatsapp: WhatsAppConfig;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
-  stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiUrl: string | undefined };
+  stripe: {
+    secretKey: string | undefined;
+    webhookSecret: string | undefined;
+    apiUrl: string | undefined;
+    timeoutMs: number;
+  };
+  /** Native WhatsApp payments (`PAYMENTS_PROVIDER=whatsapp`). */
+  whatsappPayments: {
+    /** Payment configuration name in WhatsApp Manager; required for India. */
+    configuration: string | undefined;
+    country: 'IN' | 'BR';
+    /** India: UPI intent or the payment gateway behind the configuration. */
+    method: 'upi' | 'razorpay' | 'payu' | 'billdesk' | 'zaakpay';
+  };
   payments: { provider: 'stripe' | 'whatsapp' | 'sandbox' };
   redisUrl: string | undefined;
   apiToken: string | undefined;
@@ -232,6 +259,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     );
   if (provider === 'whatsapp' && whatsapp.mode !== 'live')
     problems.push('PAYMENTS_PROVIDER: whatsapp needs live WhatsApp credentials');
+  if (provider === 'whatsapp' && e.WHATSAPP_PAYMENT_COUNTRY === 'IN' && !e.WHATSAPP_PAYMENT_CONFIGURATION)
+    problems.push(
+      'WHATSAPP_PAYMENT_CONFIGURATION: required for WhatsApp payments in India (WhatsApp Manager → Payment configurations → name)',
+    );
   if (whatsapp.mode === 'sandbox' && e.PORT === 0)
     problems.push('PORT: sandbox mode needs a fixed port (its emulator calls back into this server)');
   if (whatsapp.mode === 'live' && !e.API_TOKEN)
@@ -254,6 +285,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       secretKey: e.STRIPE_SECRET_KEY,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
       apiUrl: e.STRIPE_API_URL,
+      timeoutMs: e.STRIPE_TIMEOUT_MS,
+    },
+    whatsappPayments: {
+      configuration: e.WHATSAPP_PAYMENT_CONFIGURATION,
+      country: e.WHATSAPP_PAYMENT_COUNTRY,
+      method: e.WHATSAPP_PAYMENT_METHOD,
     },
     payments: { provider },
     redisUrl: e.REDIS_URL,

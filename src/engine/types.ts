@@ -224,7 +224,73 @@ export type Effect =
       deposit: number;
     }
   /** Cancel a held or confirmed booking (the slot becomes free). */
-  | { type: 'CancelBooking'; id: string; bookingId: string };
+  | { type: 'CancelBooking'; id: string; bookingId: string }
+  /** A native WhatsApp pay request (`order_details`); built by the payment layer, never by flows. */
+  | { type: 'SendOrderDetails'; id: string; body: string; footer?: string; order: OrderDetails }
+  /** Updates the customer's order card of an earlier `order_details` message. */
+  | {
+      type: 'SendOrderStatus';
+      id: string;
+      body: string;
+      footer?: string;
+      referenceId: string;
+      status: OrderStatus;
+      /** Why, shown on the card (e.g. the reason for a cancellation). */
+      description?: string;
+      /** Brazil: the payment state to show, since Meta learns nothing from the PSP there. */
+      payment?: { status: 'pending' | 'captured' | 'failed'; timestamp: number };
+    };
+
+/** Statuses an order card can show. */
+export const ORDER_STATUSES = [
+  'pending',
+  'processing',
+  'partially-shipped',
+  'shipped',
+  'completed',
+  'canceled',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** A native pay request. Amounts are integer minor units of `currency`; Meta's offset format is built at send time. */
+export interface OrderDetails {
+  /** Unique per order and round-tripped in payment webhooks: our payment id. */
+  referenceId: string;
+  goodsType: 'digital-goods' | 'physical-goods';
+  currency: string;
+  items: { retailerId: string; name: string; quantity: number; amount: number; saleAmount?: number }[];
+  subtotal: number;
+  tax?: { amount: number; description?: string };
+  shipping?: { amount: number; description?: string };
+  discount?: { amount: number; description?: string; programName?: string };
+  total: number;
+  /** ISO instant after which the customer can no longer pay. */
+  expiresAt?: string;
+  expirationDescription?: string;
+  payment: OrderPaymentSettings;
+}
+
+/** How the customer pays: India payment gateway or UPI intent, or Brazil's Pix / payment link / boleto. */
+export type OrderPaymentSettings =
+  | {
+      kind: 'payment_gateway';
+      gateway: 'razorpay' | 'payu' | 'billdesk' | 'zaakpay';
+      configurationName: string;
+      /** Razorpay only: key/value notes shown in the Razorpay dashboard. */
+      notes?: Record<string, string>;
+    }
+  | { kind: 'upi'; configurationName: string }
+  | {
+      kind: 'br';
+      pix?: {
+        code: string;
+        merchantName: string;
+        key: string;
+        keyType: 'CPF' | 'CNPJ' | 'EMAIL' | 'PHONE' | 'EVP';
+      };
+      paymentLink?: string;
+      boleto?: { digitableLine: string };
+    };
 
 export type SendEffect = Extract<Effect, { type: `Send${string}` }>;
 export type EffectType = Effect['type'];

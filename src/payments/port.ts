@@ -48,6 +48,11 @@ export interface CreatedPayment {
   providerRef: string;
   /** Hosted checkout to redirect `/pay/:token` to; null when the payment lives in the chat. */
   checkoutUrl: string | null;
+  /**
+   * When the provider will stop accepting this payment, when that differs from what was asked
+   * (Stripe keeps a Checkout Session open 30 minutes to 24 hours, whatever we ask).
+   */
+  expiresAt?: Date;
 }
 
 export interface RefundInput {
@@ -57,6 +62,11 @@ export interface RefundInput {
   currency: string;
   /** Same key on a retry, so the provider refunds once. */
   idempotencyKey: string;
+  /**
+   * Total refunded on this payment once this refund succeeds, minor units. Stripe records it on the
+   * refund, so a later `refund.updated` can report the running total; keep it the same on a retry.
+   */
+  refundedTotal?: number;
 }
 
 export interface RefundResult {

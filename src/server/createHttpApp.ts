@@ -8,6 +8,7 @@ import { apiRouter } from './apiRouter.js';
 import { errorHandler } from './errorHandler.js';
 import { HttpError, NotFound } from './errors.js';
 import { requireApiToken } from './requireApiToken.js';
+import { createStripeWebhookRouter, type StoreStripeEvents } from './stripeWebhookRouter.js';
 import type { Clock } from '../engine/types.js';
 import type { IngestResult } from '../whatsapp/ingestWebhook.js';
 
@@ -21,6 +22,8 @@ export interface HttpAppOptions {
   webhookMaxBodyBytes: number;
   receiveWhatsApp(rawBody: Buffer, signature: string | undefined): Promise<IngestResult>;
   onEventStored(): void;
+  /** `POST /webhooks/stripe`, mounted only when Stripe is configured. */
+  stripeWebhook?: { webhookSecret: string; store: StoreStripeEvents };
   /** Extra routers by mount path (the sandbox, the web pages). */
   mounts?: [string, Router][];
 }
@@ -107,6 +110,20 @@ export function createHttpApp(options: HttpAppOptions): Express {
       }
     },
   );
+
+  if (options.stripeWebhook) {
+    app.use(
+      '/webhooks/stripe',
+      createStripeWebhookRouter({
+        ...options.stripeWebhook,
+        maxBodyBytes: options.webhookMaxBodyBytes,
+        clock: options.clock,
+        logger: options.logger,
+        metrics: options.metrics,
+        onStored: options.onEventStored,
+      }),
+    );
+  }
 
   app.use(
     '/api',

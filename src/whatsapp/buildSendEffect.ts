@@ -4,6 +4,8 @@ import {
   buildCtaUrl,
   buildList,
   buildTemplate,
+  buildOrderDetails,
+  buildOrderStatus,
   buildText,
   type GraphMessage,
   type SendOptions,
@@ -38,6 +40,40 @@ export function buildSendEffect(
         body: effect.body,
         buttonText: effect.buttonText,
         url: effect.url,
+        ...options,
+      });
+    case 'SendOrderDetails': {
+      const { order } = effect;
+      return buildOrderDetails(to, {
+        body: effect.body,
+        ...footer,
+        referenceId: order.referenceId,
+        goodsType: order.goodsType,
+        currency: order.currency,
+        items: order.items,
+        subtotal: order.subtotal,
+        ...(order.tax ? { tax: order.tax } : {}),
+        ...(order.shipping ? { shipping: order.shipping } : {}),
+        ...(order.discount ? { discount: order.discount } : {}),
+        total: order.total,
+        ...(order.expiresAt === undefined
+          ? {}
+          : { expiresAt: Math.floor(new Date(order.expiresAt).getTime() / 1000) }),
+        ...(order.expirationDescription === undefined
+          ? {}
+          : { expirationDescription: order.expirationDescription }),
+        payment: order.payment,
+        ...options,
+      });
+    }
+    case 'SendOrderStatus':
+      return buildOrderStatus(to, {
+        body: effect.body,
+        ...footer,
+        referenceId: effect.referenceId,
+        status: effect.status,
+        ...(effect.description === undefined ? {} : { description: effect.description }),
+        ...(effect.payment === undefined ? {} : { payment: effect.payment }),
         ...options,
       });
     case 'SendTemplate':

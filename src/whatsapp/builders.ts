@@ -180,7 +180,13 @@ export type GraphMarkRead = {
 
 /** A message body for `POST /{phone-number-id}/messages`; Meta answers with its wamid. */
 export type GraphMessage =
-  GraphTextMessage | GraphButtonsMessage | GraphListMessage | GraphCtaUrlMessage | GraphTemplateMessage;
+  | GraphTextMessage
+  | GraphButtonsMessage
+  | GraphListMessage
+  | GraphCtaUrlMessage
+  | GraphTemplateMessage
+  | GraphOrderDetailsMessage
+  | GraphOrderStatusMessage;
 
 /**
  * A plain text message.
@@ -450,4 +456,382 @@ function nonEmpty(what: string, value: string): string {
 function quote(value: string): string {
   const chars = [...value];
   return JSON.stringify(chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payments: order_details (pay request) and order_status (order card update)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Meta's payments guides (India payment gateway / UPI, Brazil orders): `reference_id` takes
+ * English letters, digits, `_`, `-` and `.`, at most 35 characters. The OpenAPI spec has only an
+ * example of `order_details`, no schema, so the limits below come from those guides.
+ */
+const ORDER_REFERENCE_PATTERN = /^[A-Za-z0-9_.-]{1,35}$/;
+/** Meta's order_details guides: at most 999 items in one order. */
+const ORDER_ITEMS_MAX = 999;
+/** Meta's order_status guide: the optional description is at most 120 characters. */
+const ORDER_DESCRIPTION_MAX = 120;
+/** Every amount in a payments message is `{ value, offset }` with offset 100 (value = amount × 100). */
+export const ORDER_AMOUNT_OFFSET = 100;
+
+/** An amount the way Meta's payments messages carry it. */
+export type OrderAmount = { value: number; offset: typeof ORDER_AMOUNT_OFFSET };
+
+export interface OrderItemInput {
+  retailerId: string;
+  name: string;
+  quantity: number;
+  /** Unit price, minor units (cents, paise, centavos). */
+  amount: number;
+  /** Discounted unit price, minor units. */
+  saleAmount?: number;
+}
+
+export type OrderPaymentInput =
+  | {
+      kind: 'payment_gateway';
+      gateway: 'razorpay' | 'payu' | 'billdesk' | 'zaakpay';
+      configurationName: string;
+      notes?: Record<string, string>;
+    }
+  | { kind: 'upi'; configurationName: string }
+  | {
+      kind: 'br';
+      pix?: { code: string; merchantName: string; key: string; keyType: string };
+      paymentLink?: string;
+      boleto?: { digitableLine: string };
+    };
+
+export interface OrderDetailsOptions extends SendOptions {
+  body: string;
+  footer?: string;
+  referenceId: string;
+  goodsType: 'digital-goods' | 'physical-goods';
+  /** `INR` with India settings, `BRL` with Brazil settings. */
+  currency: string;
+  items: readonly OrderItemInput[];
+  subtotal: number;
+  tax?: { amount: number; description?: string };
+  shipping?: { amount: number; description?: string };
+  discount?: { amount: number; description?: string; programName?: string };
+  total: number;
+  /** Unix seconds after which the order can no longer be paid. */
+  expiresAt?: number;
+  expirationDescription?: string;
+  payment: OrderPaymentInput;
+}
+
+type GraphOrderCharge = OrderAmount & { description?: string };
+
+export type GraphOrderDetailsMessage = GraphEnvelope & {
+  type: 'interactive';
+  interactive: {
+    type: 'order_details';
+    body: { text: string };
+    footer?: { text: string };
+    action: {
+      name: 'review_and_pay';
+      parameters: {
+        reference_id: string;
+        type: 'digital-goods' | 'physical-goods';
+        payment_type?: 'upi' | 'br';
+        payment_configuration?: string;
+        payment_settings?: Record<string, unknown>[];
+        currency: string;
+        total_amount: OrderAmount;
+        order: {
+          status: 'pending';
+          expiration?: { timestamp: string; description: string };
+          items: {
+            retailer_id: string;
+            name: string;
+            amount: OrderAmount;
+            quantity: number;
+            sale_amount?: OrderAmount;
+          }[];
+          subtotal: OrderAmount;
+          tax?: GraphOrderCharge;
+          shipping?: GraphOrderCharge;
+          discount?: GraphOrderCharge & { discount_program_name?: string };
+        };
+      };
+    };
+  };
+};
+
+export interface OrderStatusOptions extends SendOptions {
+  body: string;
+  footer?: string;
+  referenceId: string;
+  status: 'pending' | 'processing' | 'partially-shipped' | 'shipped' | 'completed' | 'canceled';
+  description?: string;
+  payment?: { status: 'pending' | 'captured' | 'failed'; timestamp: number };
+}
+
+export type GraphOrderStatusMessage = GraphEnvelope & {
+  type: 'interactive';
+  interactive: {
+    type: 'order_status';
+    body: { text: string };
+    footer?: { text: string };
+    action: {
+      name: 'review_order';
+      parameters: {
+        reference_id: string;
+        order: { status: OrderStatusOptions['status']; description?: string };
+        payment?: { status: 'pending' | 'captured' | 'failed'; timestamp: number };
+      };
+    };
+  };
+};
+
+/**
+ * A native pay request (`order_details`, "Review and pay"): the order's items and totals, and how
+ * to pay (India payment gateway or UPI intent through a payment configuration; Brazil Pix dynamic
+ * code, payment link or boleto).
+ *
+ * @throws {MessageLimitError} on a reference_id Meta would refuse, no items or more than 999,
+ *   duplicate retailer ids, amounts that are not whole minor units, a subtotal that is not the sum
+ *   of the items, a total that is not subtotal + tax + shipping − discount, a currency that does
+ *   not match the payment settings, or Brazil settings with no way to pay.
+ * @example
+ * buildOrderDetails('919876543210', {
+ *   body: 'Your order ORD-1001', referenceId: 'pay_01', goodsType: 'digital-goods', currency: 'INR',
+ *   items: [{ retailerId: 'gift-card', name: 'Gift card', quantity: 1, amount: 50000 }],
+ *   subtotal: 50000, total: 50000, payment: { kind: 'upi', configurationName: 'shop-upi' },
+ * });
+ */
+export function buildOrderDetails(to: string, options: OrderDetailsOptions): GraphOrderDetailsMessage {
+  checkLength('interactive body', options.body, INTERACTIVE_BODY_MAX);
+  if (options.footer !== undefined) checkLength('footer text', options.footer, FOOTER_TEXT_MAX);
+  checkOrderReference(options.referenceId);
+  const payment = orderPaymentParameters(options.payment, options.currency);
+  checkCount('order items', options.items.length, 1, ORDER_ITEMS_MAX);
+  const retailerIds = new Set<string>();
+  let itemsTotal = 0;
+  const items = options.items.map((item) => {
+    checkId('order item retailer_id', item.retailerId, 100);
+    checkUnique('order item retailer_id', item.retailerId, retailerIds);
+    checkLength('order item name', item.name, 60);
+    if (!Number.isInteger(item.quantity) || item.quantity < 1) {
+      throw new MessageLimitError(
+        `order item ${quote(item.retailerId)} has quantity ${item.quantity}; WhatsApp needs a whole number of at least 1`,
+      );
+    }
+    const amount = orderAmount(`order item ${quote(item.retailerId)} amount`, item.amount);
+    if (item.saleAmount !== undefined && item.saleAmount > item.amount) {
+      throw new MessageLimitError(
+        `order item ${quote(item.retailerId)} sale amount ${item.saleAmount} is above its amount ${item.amount}`,
+      );
+    }
+    itemsTotal += (item.saleAmount ?? item.amount) * item.quantity;
+    return {
+      retailer_id: item.retailerId,
+      name: item.name,
+      amount,
+      quantity: item.quantity,
+      ...(item.saleAmount === undefined
+        ? {}
+        : { sale_amount: orderAmount(`order item ${quote(item.retailerId)} sale amount`, item.saleAmount) }),
+    };
+  });
+  if (itemsTotal !== options.subtotal) {
+    throw new MessageLimitError(
+      `order subtotal ${options.subtotal} is not the sum of its items (${itemsTotal}); WhatsApp shows both to the customer`,
+    );
+  }
+  const tax = options.tax?.amount ?? 0;
+  const shipping = options.shipping?.amount ?? 0;
+  const discount = options.discount?.amount ?? 0;
+  const expected = options.subtotal + tax + shipping - discount;
+  if (options.total !== expected) {
+    throw new MessageLimitError(
+      `order total ${options.total} is not subtotal + tax + shipping − discount (${options.subtotal} + ${tax} + ${shipping} − ${discount} = ${expected})`,
+    );
+  }
+  if (options.total <= 0) throw new MessageLimitError(`order total ${options.total} must be above zero`);
+  const charge = (what: string, value: { amount: number; description?: string } | undefined) =>
+    value === undefined
+      ? undefined
+      : {
+          ...orderAmount(`order ${what}`, value.amount),
+          ...(value.description === undefined ? {} : { description: value.description }),
+        };
+  let expiration: { timestamp: string; description: string } | undefined;
+  if (options.expiresAt !== undefined) {
+    if (!Number.isInteger(options.expiresAt) || options.expiresAt <= 0) {
+      throw new MessageLimitError(`order expiration ${options.expiresAt} is not a Unix time in seconds`);
+    }
+    const description = options.expirationDescription ?? '';
+    if (description !== '') checkLength('order expiration description', description, ORDER_DESCRIPTION_MAX);
+    expiration = { timestamp: String(options.expiresAt), description };
+  }
+  const taxCharge = charge('tax', options.tax);
+  const shippingCharge = charge('shipping', options.shipping);
+  const discountCharge = charge('discount', options.discount);
+  return {
+    ...envelope(to, options),
+    type: 'interactive',
+    interactive: {
+      type: 'order_details',
+      body: { text: options.body },
+      ...(options.footer === undefined ? {} : { footer: { text: options.footer } }),
+      action: {
+        name: 'review_and_pay',
+        parameters: {
+          reference_id: options.referenceId,
+          type: options.goodsType,
+          ...payment,
+          currency: options.currency,
+          total_amount: orderAmount('order total', options.total),
+          order: {
+            status: 'pending',
+            ...(expiration ? { expiration } : {}),
+            items,
+            subtotal: orderAmount('order subtotal', options.subtotal),
+            ...(taxCharge ? { tax: taxCharge } : {}),
+            ...(shippingCharge ? { shipping: shippingCharge } : {}),
+            ...(discountCharge
+              ? {
+                  discount: {
+                    ...discountCharge,
+                    ...(options.discount?.programName
+                      ? { discount_program_name: options.discount.programName }
+                      : {}),
+                  },
+                }
+              : {}),
+          },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * An `order_status` message: updates the order card of an earlier `order_details` message
+ * (processing, shipped, completed, canceled…) and posts a bubble that refers to it.
+ *
+ * @throws {MessageLimitError} on a reference_id Meta would refuse, or a body, footer or
+ *   description over its limit.
+ * @example
+ * buildOrderStatus('919876543210', { body: 'Payment received, preparing your order', referenceId: 'pay_01', status: 'processing' });
+ */
+export function buildOrderStatus(to: string, options: OrderStatusOptions): GraphOrderStatusMessage {
+  checkLength('interactive body', options.body, INTERACTIVE_BODY_MAX);
+  if (options.footer !== undefined) checkLength('footer text', options.footer, FOOTER_TEXT_MAX);
+  checkOrderReference(options.referenceId);
+  if (options.description !== undefined) {
+    checkLength('order status description', options.description, ORDER_DESCRIPTION_MAX);
+  }
+  if (
+    options.payment !== undefined &&
+    (!Number.isInteger(options.payment.timestamp) || options.payment.timestamp <= 0)
+  ) {
+    throw new MessageLimitError(
+      `order payment timestamp ${options.payment.timestamp} is not a Unix time in seconds`,
+    );
+  }
+  return {
+    ...envelope(to, options),
+    type: 'interactive',
+    interactive: {
+      type: 'order_status',
+      body: { text: options.body },
+      ...(options.footer === undefined ? {} : { footer: { text: options.footer } }),
+      action: {
+        name: 'review_order',
+        parameters: {
+          reference_id: options.referenceId,
+          order: {
+            status: options.status,
+            ...(options.description === undefined ? {} : { description: options.description }),
+          },
+          ...(options.payment === undefined ? {} : { payment: { ...options.payment } }),
+        },
+      },
+    },
+  };
+}
+
+function checkOrderReference(referenceId: string): void {
+  if (!ORDER_REFERENCE_PATTERN.test(referenceId)) {
+    throw new MessageLimitError(
+      `order reference_id ${quote(referenceId)} is not accepted; WhatsApp allows 1 to 35 English letters, digits, "_", "-" and "."`,
+    );
+  }
+}
+
+function orderAmount(what: string, minorUnits: number): OrderAmount {
+  if (!Number.isInteger(minorUnits) || minorUnits < 0) {
+    throw new MessageLimitError(`${what} ${minorUnits} is not a whole, non-negative number of minor units`);
+  }
+  // Offset 100 means value = amount × 100, which for INR and BRL (two decimals) is the minor units.
+  return { value: minorUnits, offset: ORDER_AMOUNT_OFFSET };
+}
+
+function orderPaymentParameters(
+  payment: OrderPaymentInput,
+  currency: string,
+): Pick<
+  GraphOrderDetailsMessage['interactive']['action']['parameters'],
+  'payment_type' | 'payment_configuration' | 'payment_settings'
+> {
+  const expectCurrency = (wanted: string, settings: string) => {
+    if (currency !== wanted) {
+      throw new MessageLimitError(
+        `order currency ${quote(currency)} cannot be paid with ${settings}; use ${wanted}`,
+      );
+    }
+  };
+  switch (payment.kind) {
+    case 'payment_gateway': {
+      expectCurrency('INR', `India payment gateway ${payment.gateway}`);
+      nonEmpty('payment configuration name', payment.configurationName);
+      const gateway: Record<string, unknown> = {
+        type: payment.gateway,
+        configuration_name: payment.configurationName,
+      };
+      if (payment.gateway === 'razorpay' && payment.notes) gateway.razorpay = { notes: { ...payment.notes } };
+      return { payment_settings: [{ type: 'payment_gateway', payment_gateway: gateway }] };
+    }
+    case 'upi':
+      expectCurrency('INR', 'UPI');
+      return {
+        payment_type: 'upi',
+        payment_configuration: nonEmpty('payment configuration name', payment.configurationName),
+      };
+    case 'br': {
+      expectCurrency('BRL', 'Brazil payment settings');
+      const settings: Record<string, unknown>[] = [];
+      if (payment.pix) {
+        settings.push({
+          type: 'pix_dynamic_code',
+          pix_dynamic_code: {
+            code: nonEmpty('Pix code', payment.pix.code),
+            merchant_name: nonEmpty('Pix merchant name', payment.pix.merchantName),
+            key: nonEmpty('Pix key', payment.pix.key),
+            key_type: payment.pix.keyType,
+          },
+        });
+      }
+      if (payment.paymentLink !== undefined) {
+        checkHttpUrl('payment link', payment.paymentLink);
+        settings.push({ type: 'payment_link', payment_link: { uri: payment.paymentLink } });
+      }
+      if (payment.boleto) {
+        settings.push({
+          type: 'boleto',
+          boleto: { digitable_line: nonEmpty('boleto digitable line', payment.boleto.digitableLine) },
+        });
+      }
+      if (settings.length === 0) {
+        throw new MessageLimitError(
+          'Brazil order has no way to pay: give a Pix code, a payment link or a boleto',
+        );
+      }
+      return { payment_type: 'br', payment_settings: settings };
+    }
+  }
 }
