@@ -224,7 +224,12 @@ export type Effect =
       deposit: number;
     }
   /** Cancel a held or confirmed booking (the slot becomes free). */
-  | { type: 'CancelBooking'; id: string; bookingId: string };
+  | { type: 'CancelBooking'; id: string; bookingId: string }
+  /**
+   * Move a booking to a new time within policy; its deposit stays with it. The flow checked the
+   * slot against the calendar facts; the payment layer re-checks and refuses a clash.
+   */
+  | { type: 'RescheduleBooking'; id: string; bookingId: string; start: string; end: string };
 
 export type SendEffect = Extract<Effect, { type: `Send${string}` }>;
 export type EffectType = Effect['type'];
