@@ -1,4 +1,12 @@
-import { conversation, loadEngine, ofType, paymentFacts, shown, understood, type EngineContext } from './harness.js';
+import {
+  conversation,
+  loadEngine,
+  ofType,
+  paymentFacts,
+  shown,
+  understood,
+  type EngineContext,
+} from './harness.js';
 
 let engine: EngineContext;
 beforeAll(async () => {
@@ -20,7 +28,9 @@ describe('quote flow', () => {
   test('happy: people and date give a catalog price with a reference; yes asks for exactly that amount', () => {
     const { c, offer } = toOffer();
     // €150 for the first person + 2 × €90.
-    expect(shown(offer).at(-1)).toMatch(/QUO-\w+[\s\S]*3 people[\s\S]*€330\.00[\s\S]*Valid until Tuesday, March 17, 2026/);
+    expect(shown(offer).at(-1)).toMatch(
+      /QUO-\w+[\s\S]*3 people[\s\S]*€330\.00[\s\S]*Valid until Tuesday, March 17, 2026/,
+    );
     expect(ofType(offer, 'ScheduleTimer').map((t) => [t.name, t.at])).toEqual([
       ['quote-followup', '2026-03-11T10:00:00.000Z'],
       ['quote-expiry', '2026-03-17T10:00:00.000Z'],
@@ -29,10 +39,18 @@ describe('quote flow', () => {
     const yes = c.say('yes');
     const [payment] = ofType(yes, 'RequestPayment');
     const reference = (c.state?.vars.quote as { reference: string }).reference;
-    expect(payment).toMatchObject({ purpose: 'quote', amount: 33000, currency: 'EUR', subjectId: reference, reference });
+    expect(payment).toMatchObject({
+      purpose: 'quote',
+      amount: 33000,
+      currency: 'EUR',
+      subjectId: reference,
+      reference,
+    });
     expect(payment?.description).toMatch(/Bridal package/);
     expect(ofType(yes, 'CancelTimer').map((t) => t.name)).toEqual(['quote-followup']);
-    const paid = c.payment(paymentFacts({ purpose: 'quote', subjectId: reference, reference, amount: 33000 }));
+    const paid = c.payment(
+      paymentFacts({ purpose: 'quote', subjectId: reference, reference, amount: 33000 }),
+    );
     expect(shown(paid)[0]).toMatch(/We received €330\.00 for quote QUO-/);
   });
 
@@ -98,7 +116,9 @@ describe('quote flow', () => {
     c.setNow('2026-03-10T20:00:00Z');
     const followup = c.timer('quote-followup');
     expect(shown(followup)[0]).toMatch(/still valid until/);
-    expect(ofType(c.say('sì', understood('other', {}, { language: 'it' })), 'RequestPayment')).toHaveLength(1);
+    expect(ofType(c.say('sì', understood('other', {}, { language: 'it' })), 'RequestPayment')).toHaveLength(
+      1,
+    );
   });
 
   test('invalid input gets a clear re-ask', () => {
