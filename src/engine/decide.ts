@@ -47,11 +47,12 @@ export interface Decision {
   effects: Effect[];
 }
 
+/** No facts: deeply frozen, so no caller can leak facts into another conversation through it. */
 export const EMPTY_FACTS: ConversationFacts = Object.freeze({
-  payments: [],
-  bookings: [],
-  busy: [],
-  invoices: [],
+  payments: Object.freeze([]),
+  bookings: Object.freeze([]),
+  busy: Object.freeze([]),
+  invoices: Object.freeze([]),
 }) as unknown as ConversationFacts;
 
 /** Separates flow, step and option in the ids of buttons and list rows we send. */

@@ -1,5 +1,5 @@
 import { describeOpeningHours, loadBusiness } from '../../src/business/loadBusiness.js';
-import { decide, EMPTY_FACTS, type DecideContext, type Decision } from '../../src/engine/decide.js';
+import { decide, type DecideContext, type Decision } from '../../src/engine/decide.js';
 import { loadFlows } from '../../src/engine/loadFlows.js';
 import { migrateState, type ConversationState } from '../../src/engine/state.js';
 import { loadTexts, type TextVars } from '../../src/engine/texts.js';
@@ -56,7 +56,12 @@ export function conversation(engine: EngineContext, start: string, facts: Partia
   let now = new Date(start);
   let turn = 0;
   let last: Decision | null = null;
-  const current: ConversationFacts = { ...EMPTY_FACTS, ...facts };
+  const current: ConversationFacts = {
+    payments: [...(facts.payments ?? [])],
+    bookings: [...(facts.bookings ?? [])],
+    busy: [...(facts.busy ?? [])],
+    invoices: [...(facts.invoices ?? [])],
+  };
   const api = {
     facts: current,
     get state() {
