@@ -272,9 +272,10 @@ export function decide(
       ...(understanding?.command ? [`command:${understanding.command}`] : []),
       // A clear yes or no answers the buttons of the step the customer is at.
       ...(answer && step?.on?.[`choice:${answer}`] ? [`choice:${answer}`] : []),
-      ...(reference ? [`reference:${reference.slice(0, 3).toLowerCase()}`] : []),
       'text',
       ...(understanding ? [`intent:${understanding.intent}`] : []),
+      // A bare reference ("INV-2026-0001") opens what it refers to, unless the words asked for more.
+      ...(reference ? [`reference:${reference.slice(0, 3).toLowerCase()}`] : []),
     ];
   } else if (event.type === 'TimerFired') {
     triggers = [`timer:${event.name.split(':')[0]}`];
