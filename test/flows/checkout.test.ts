@@ -133,3 +133,19 @@ describe('checkout flow', () => {
     });
   });
 });
+
+test('a price question midway is answered from the catalog, then the step asks again', async () => {
+  const c = conversation(engine, START);
+  c.say('I want to buy something', understood('place_order_or_checkout'));
+  c.pick(2); // gift card: no variants, straight to the cart
+  c.tap('checkout');
+  const answer = c.say(
+    'how much is the leather wallet?',
+    understood('ask_price_or_quote', { product: 'leather-wallet' }),
+  );
+  expect(shown(answer)).toEqual([
+    'Leather wallet costs €60.00.',
+    expect.stringMatching(/^Where should we deliver\?/),
+  ]);
+  expect(c.state?.step).toBe('delivery');
+});

@@ -199,3 +199,19 @@ describe('deposit booking flow', () => {
     expect(ofType(again, 'HoldSlot')).toHaveLength(0);
   });
 });
+
+test('"a manicure tomorrow" goes straight to the free times of that day', async () => {
+  const c = conversation(engine, START);
+  const effects = c.say(
+    'can I get a manicure tomorrow at 3pm?',
+    understood('book_appointment', { product: 'manicure', date: '2026-03-11', time: '15:00' }),
+  );
+  expect(c.state?.step).toBe('slots');
+  // Nearest to 15:00 Rome time.
+  expect(ofType(effects, 'SendList')[0]?.sections[0]?.rows.map((r) => r.title)).toEqual([
+    '02:30 PM',
+    '03:00 PM',
+    '03:30 PM',
+    'Another day',
+  ]);
+});

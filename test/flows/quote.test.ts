@@ -144,3 +144,15 @@ describe('quote flow', () => {
     expect(ofType(c.say('yes'), 'RequestPayment')[0]?.reference).toBe(reference);
   });
 });
+
+test('a quote above the payment limit goes to a person instead of a payment link', async () => {
+  const c = conversation(engine, START);
+  c.say('hi', understood('greeting'));
+  c.tap('quote');
+  c.say('12', understood('other', { number: 12 }));
+  const offer = c.say('20/06/2026');
+  // €150 + 11 × €90 = €1,140, above the €1,000 per-payment limit.
+  expect(shown(offer)[0]).toMatch(/€1,140\.00 is more than we can take online/);
+  expect(ofType(offer, 'OpenHandoff')).toHaveLength(1);
+  expect(ofType(offer, 'RequestPayment')).toHaveLength(0);
+});

@@ -167,9 +167,34 @@ const service = defineTask({
     if (wantsSomethingElse(input.understanding) && !input.picked) return { outcome: 'none' };
     const found = serviceOf(input, readCatalogId(input, input.business.services));
     if (!found) return { outcome: 'none' };
-    return { outcome: 'ok', vars: { ...shownService(input, found), bookingTime: readTime(input) } };
+    const day = readDate(input);
+    return {
+      outcome: 'ok',
+      vars: {
+        ...shownService(input, found),
+        bookingTime: readTime(input),
+        pendingDate: day && day !== 'invalid' ? day : null,
+      },
+    };
   },
 });
+
+/** Checks a day for booking: not past, not beyond the horizon, a day the business opens. */
+function checkDay(input: TaskInput, found: string | 'invalid') {
+  if (found === 'invalid') return { outcome: 'invalid' as const, vars: { pendingDate: null } };
+  const today = localDate(input.now, input.business.timezone);
+  const vars = {
+    date: found,
+    pendingDate: null,
+    bookingTime: readTime(input) ?? input.vars.bookingTime ?? null,
+  };
+  if (found < today) return { outcome: 'past' as const, vars };
+  if (found > addDays(today, numberParam(input, 'horizonDays', 60)))
+    return { outcome: 'too_far' as const, vars };
+  if (!input.business.openingHours[String(isoWeekday(found))]?.length)
+    return { outcome: 'closed' as const, vars };
+  return { outcome: 'ok' as const, vars: { ...vars, bookingDate: found } };
+}
 
 const date = defineTask({
   outcomes: ['ok', 'closed', 'past', 'too_far', 'invalid', 'none'],
@@ -177,13 +202,18 @@ const date = defineTask({
   run(input) {
     const found = readDate(input);
     if (found === null || wantsSomethingElse(input.understanding)) return { outcome: 'none' };
-    if (found === 'invalid') return { outcome: 'invalid' };
-    const today = localDate(input.now, input.business.timezone);
-    const vars = { date: found, bookingTime: readTime(input) ?? input.vars.bookingTime ?? null };
-    if (found < today) return { outcome: 'past', vars };
-    if (found > addDays(today, numberParam(input, 'horizonDays', 60))) return { outcome: 'too_far', vars };
-    if (!input.business.openingHours[String(isoWeekday(found))]?.length) return { outcome: 'closed', vars };
-    return { outcome: 'ok', vars: { ...vars, bookingDate: found } };
+    return checkDay(input, found);
+  },
+});
+
+/** A day the customer already gave with the service ("a haircut tomorrow"), used once. */
+const pendingDate = defineTask({
+  outcomes: ['ok', 'closed', 'past', 'too_far', 'invalid', 'none'],
+  provides: PROVIDES,
+  run(input) {
+    const pending = input.vars.pendingDate;
+    if (typeof pending !== 'string') return { outcome: 'none' };
+    return checkDay(input, pending);
   },
 });
 
@@ -495,6 +525,7 @@ export const BOOKING_TASKS: Record<string, Task> = {
   'booking.services': services,
   'booking.service': service,
   'booking.date': date,
+  'booking.pending_date': pendingDate,
   'booking.slots': slots,
   'booking.pick': pick,
   'booking.request': request,

@@ -296,6 +296,8 @@ const delivery = defineTask({
     }
     if (input.text === null || wantsSomethingElse(input.understanding)) return { outcome: 'none' };
     const text = input.text.trim().replace(/[ \t]+/g, ' ');
+    // A question is not an address, whatever the intent layer made of it.
+    if (text.endsWith('?')) return { outcome: 'none' };
     const words = text.split(/\s+/).length;
     if ([...text].length < 10 || words < 3 || [...text].length > 300) return { outcome: 'invalid' };
     return { outcome: 'ok', vars: { delivery: text } };

@@ -25,6 +25,7 @@ const SWITCHING: readonly Intent[] = [
   'order_status_or_tracking',
   'pay_or_payment_link_request',
   'payment_problem',
+  'ask_price_or_quote',
 ];
 
 /** True when the customer's words ask for another flow rather than answer this step. */
@@ -86,12 +87,21 @@ export function readDate(input: TaskInput): string | 'invalid' | null {
   if (slot) return slot;
   if (!input.text) return null;
   const today = localDate(input.now, input.business.timezone);
+  // Words first: in "domani alle 10.05" the numbers are a time, not the 10th of May.
+  const words = ` ${normalize(input.text)} `;
+  // Longest phrases first, so "pasado mañana" is not read as "mañana".
+  for (const [offset, phrases] of [...RELATIVE_DAYS].reverse()) {
+    if (phrases.some((p) => words.includes(` ${p} `))) return addDays(today, offset);
+  }
   const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(input.text);
   if (iso) {
     const [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
     return isValidDate(y, m, d) ? `${y}-${pad(m)}-${pad(d)}` : 'invalid';
   }
-  const dmy = /\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b/.exec(input.text);
+  // A month above 12 means the numbers were a time ("10.30"), not a date.
+  const dmy = [...input.text.matchAll(/\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b/g)].find(
+    (m) => Number(m[2]) >= 1 && Number(m[2]) <= 12,
+  );
   if (dmy) {
     const d = Number(dmy[1]);
     const m = Number(dmy[2]);
@@ -101,11 +111,6 @@ export function readDate(input: TaskInput): string | 'invalid' | null {
     let date = `${y}-${pad(m)}-${pad(d)}`;
     if (!dmy[3] && date < today) date = `${y + 1}-${pad(m)}-${pad(d)}`;
     return date;
-  }
-  const words = ` ${normalize(input.text)} `;
-  // Longest phrases first, so "pasado mañana" is not read as "mañana".
-  for (const [offset, phrases] of [...RELATIVE_DAYS].reverse()) {
-    if (phrases.some((p) => words.includes(` ${p} `))) return addDays(today, offset);
   }
   return null;
 }
