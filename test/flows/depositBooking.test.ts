@@ -97,6 +97,11 @@ describe('deposit booking flow', () => {
     expect(ofType(no, 'RequestPayment')).toHaveLength(0);
     expect(ofType(no, 'HoldSlot')).toHaveLength(0);
     expect(shown(no)[0]).toMatch(/nothing has been booked or charged/);
+    // "cancel" at any step.
+    const { c: c2 } = toSlots();
+    const cancelled = c2.say('annulla', understood('other', {}, { command: 'cancel', language: 'it' }));
+    expect(shown(cancelled)[0]).toBe('Ok, annullato. Non è stato addebitato nulla.');
+    expect(c2.state?.step).toBe('menu');
   });
 
   test('cancel by message within policy refunds the deposit; late cancel keeps it after a clear warning', () => {

@@ -73,16 +73,41 @@ describe('refund flow', () => {
     expect(ofType(no, 'RequestRefund')).toHaveLength(0);
   });
 
-  test('cancel, unknown reference, outside policy, payment that never went through', () => {
+  test('cancel at any step', () => {
     const c = conversation(engine, START, { payments: [order] });
-    c.say('refund ORD-ZZZZZZ', understood('refund_request'));
-    expect(c.state?.step).toBe('ask');
-    c.say('cancel', understood('other', {}, { command: 'cancel' }));
+    c.say('refund ORD-0000AB', understood('refund_request'));
+    expect(c.state?.step).toBe('confirm');
+    const cancelled = c.say('cancel', understood('other', {}, { command: 'cancel' }));
+    expect(ofType(cancelled, 'RequestRefund')).toHaveLength(0);
     expect(c.state?.step).toBe('menu');
-    const old = conversation(engine, '2026-04-10T10:00:00Z', { payments: [order] });
-    expect(shown(old.say('refund ORD-0000AB', understood('refund_request')))[0]).toMatch(
-      /more than 14 days old/,
+  });
+
+  test('timeout: a customer who walks away is never refunded by a later unrelated "yes"', () => {
+    const c = conversation(engine, START, { payments: [order] });
+    c.say('refund ORD-0000AB', understood('refund_request'));
+    c.advance(3 * 24 * 60 * 60 * 1000);
+    c.say('hello again', understood('greeting'));
+    expect(ofType(c.say('yes'), 'RequestRefund')).toHaveLength(0);
+  });
+
+  test('invalid input: an unknown reference is re-asked; outside the policy window a person is offered', () => {
+    const c = conversation(engine, START, { payments: [order] });
+    expect(shown(c.say('refund ORD-ZZZZZZ', understood('refund_request')))[0]).toMatch(
+      /couldn't find a payment with reference ORD-ZZZZZZ/,
     );
+    expect(c.state?.step).toBe('ask');
+    const old = conversation(engine, '2026-04-10T10:00:00Z', { payments: [order] });
+    const outside = old.say('refund ORD-0000AB', understood('refund_request'));
+    expect(shown(outside)).toEqual([
+      expect.stringMatching(/more than 14 days old/),
+      expect.stringMatching(/talk to a person/),
+    ]);
+    expect(ofType(old.tap('yes'), 'OpenHandoff')).toEqual([
+      expect.objectContaining({ reason: 'refund_outside_policy' }),
+    ]);
+  });
+
+  test('payment failed: a payment that never went through has nothing to refund', () => {
     const failed = conversation(engine, START, { payments: [{ ...order, status: 'failed', paidAt: null }] });
     expect(shown(failed.say('refund ORD-0000AB', understood('refund_request')))[0]).toMatch(
       /nothing to refund/,
@@ -117,17 +142,38 @@ describe('invoice payment flow', () => {
     expect(shown(paid)[0]).toMatch(/INV-2026-0001 is paid: we received €120\.00/);
   });
 
-  test('overdue invoice says so; "no" never charges; unknown reference is re-asked; cancel works', () => {
+  test('changed mind: an overdue invoice says so, and "no" never charges', () => {
     const c = conversation(engine, START, { invoices });
     expect(shown(c.say('pay INV-2026-0002', understood('invoice_payment')))[0]).toMatch(
       /It was due on Sunday, March 8, 2026/,
     );
     expect(ofType(c.say('no'), 'RequestPayment')).toHaveLength(0);
+  });
+
+  test('invalid input and cancel: an unknown reference is re-asked, cancel leaves', () => {
     const u = conversation(engine, START, { invoices });
     u.say('I want to pay an invoice', understood('invoice_payment'));
     expect(shown(u.say('INV-2026-0099'))[0]).toMatch(/couldn't find invoice INV-2026-0099/);
+    expect(u.state?.step).toBe('ask');
     u.say('cancel', understood('other', {}, { command: 'cancel' }));
     expect(u.state?.step).toBe('menu');
+  });
+
+  test('timeout: an expired payment link offers the same invoice again', () => {
+    const c = conversation(engine, START, { invoices });
+    c.say('INV-2026-0001');
+    c.tap('yes');
+    const expired = c.payment(
+      paymentFacts({
+        purpose: 'invoice',
+        subjectId: 'INV-2026-0001',
+        reference: 'INV-2026-0001',
+        status: 'expired',
+        paidAt: null,
+      }),
+    );
+    expect(shown(expired)[0]).toMatch(/INV-2026-0001 did not go through and nothing was charged/);
+    expect(c.state?.step).toBe('retry');
   });
 
   test('payment failed offers another try for the same invoice', () => {
