@@ -105,7 +105,7 @@ export function decide(
   const now = clock.now();
   let s = settle(state, ctx.flows);
   const firstContact = state === null;
-  // The window is judged before this message moves it: a timer turn needs the old value.
+  // A customer's message opens WhatsApp's window; a timer or payment turn sees when they last wrote.
   if (CUSTOMER_EVENTS.has(event.type)) s = { ...s, lastInboundAt: now.toISOString() };
   const windowOpen = s.lastInboundAt !== null && now.getTime() - Date.parse(s.lastInboundAt) < WINDOW_MS;
 
@@ -137,14 +137,14 @@ export function decide(
     }
   };
 
-  const text0 = event.type === 'TextReceived' ? event.text : null;
+  const customerText = event.type === 'TextReceived' ? event.text : null;
   let picked: string | null = null;
   let moves = 0;
 
   const taskInput = (params: ActionSpec['with']): TaskInput => ({
     event,
     understanding,
-    text: text0,
+    text: customerText,
     picked,
     vars: s.vars,
     with: params ?? {},
