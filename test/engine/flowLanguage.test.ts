@@ -137,3 +137,17 @@ describe('loading commerce flows', () => {
     await expect(load(file)).rejects.toThrow(message);
   });
 });
+
+test('stored state of version 2 migrates to 3 keeping its variables; the window is then unknown', async () => {
+  const { migrateState } = await import('../../src/engine/state.js');
+  const v2 = {
+    version: 2,
+    flow: 'checkout',
+    step: 'cart',
+    flowVersion: 1,
+    locale: 'it',
+    misunderstood: 0,
+    vars: { cart: [] },
+  };
+  expect(migrateState(JSON.parse(JSON.stringify(v2)))).toEqual({ ...v2, version: 3, lastInboundAt: null });
+});
