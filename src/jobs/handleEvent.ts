@@ -1,11 +1,11 @@
 import { decide, EMPTY_FACTS, type DecideContext } from '../engine/decide.js';
+import { paymentFactsSchema } from '../engine/paymentFactsSchema.js';
 import { migrateState } from '../engine/state.js';
 import {
   isSendEffect,
   type Clock,
   type ConversationFacts,
   type DomainEvent,
-  type PaymentFacts,
   type Effect,
   type Understanding,
 } from '../engine/types.js';
@@ -74,8 +74,11 @@ export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerD
       return handleStaff(tx, event, event.payload as StaffEventPayload, deps);
     case 'payment_update': {
       // Payment news reaches the customer even during a handoff: it is a receipt, not a chat.
+      const parsed = paymentFactsSchema.safeParse(event.payload);
+      if (!parsed.success)
+        throw new Error(`payment_update payload is not PaymentFacts: ${parsed.error.message}`);
       const conversation = await requireConversation(tx, event.conversationId);
-      const payment = event.payload as PaymentFacts;
+      const payment = parsed.data;
       return runTurn(tx, conversation, event, { type: 'PaymentUpdated', payment }, null, deps);
     }
     case 'error':

@@ -4,7 +4,7 @@ import { createApp, type App } from '../../src/createApp.js';
 import { EMPTY_FACTS } from '../../src/engine/decide.js';
 import type { ConversationFacts, PaymentFacts } from '../../src/engine/types.js';
 import { createLogger } from '../../src/logger.js';
-import { conversations, insertInboundEvents, timers } from '../../src/store/index.js';
+import { conversations, inboundEvents, insertInboundEvents, timers } from '../../src/store/index.js';
 import { signBody } from '../../src/whatsapp/verifySignature.js';
 import { buttonReply, listReply, metaWebhook, text } from '../fixtures/metaWebhook.js';
 import { resetStore, storeKinds, type TestStore } from '../helpers/stores.js';
@@ -222,6 +222,32 @@ describe.each(storeKinds)('commerce flows end to end on %s', (_kind, open) => {
         }),
       ),
     ).toMatch(/La fattura INV-2026-0001 è pagata/);
+  });
+
+  test('a malformed payment update is refused with the reason and never reaches the customer', async () => {
+    await start();
+    await t.say('Hello');
+    const before = t.sent().length;
+    await insertInboundEvents(
+      store.db,
+      [
+        {
+          source: 'system',
+          kind: 'payment_update',
+          externalId: 'payment:bad',
+          conversationId: CONVERSATION,
+          payload: { status: 'paid?' },
+        },
+      ],
+      t.clock.now(),
+    );
+    await t.app.settle();
+    const [row] = await store.db
+      .select()
+      .from(inboundEvents)
+      .where(eq(inboundEvents.externalId, 'payment:bad'));
+    expect(row?.lastError).toMatch(/payment_update payload is not PaymentFacts/);
+    expect(t.sent()).toHaveLength(before);
   });
 
   test('refund: from the menu, the recent payment, yes, refunded', async () => {
