@@ -7,7 +7,9 @@ import type { FlowSet } from './engine/decide.js';
 import { loadFlows } from './engine/loadFlows.js';
 import { loadTexts, type TextCatalog, type TextVars } from './engine/texts.js';
 import { LOCALES, type Clock, type Locale } from './engine/types.js';
+import { loadWhatsAppTemplates } from './engine/whatsappTemplates.js';
 import { createEventWorker, type EventWorker } from './jobs/eventWorker.js';
+import type { HandlerDeps } from './jobs/handleEvent.js';
 import { createOutboxSender, type OutboxSender } from './jobs/outboxSender.js';
 import { startLoop, type Loop } from './jobs/loop.js';
 import type { Logger } from './logger.js';
@@ -32,6 +34,8 @@ export interface AppOptions {
   graph?: GraphClient;
   /** Routers mounted on the HTTP app, such as the sandbox. */
   mounts?: (app: Omit<App, 'http'>) => [string, Router][];
+  /** Loads each turn's facts (payments, bookings, busy times, invoices); none without it. */
+  loadFacts?: HandlerDeps['loadFacts'];
   /** Start the worker, sender and timer loops (off in tests that drive them by hand). */
   startLoops?: boolean;
 }
@@ -66,7 +70,15 @@ export async function createApp(options: AppOptions): Promise<App> {
       { business: business.name, hours: describeOpeningHours(business, locale) },
     ]),
   ) as Record<Locale, TextVars>;
-  const flows = await loadFlows(path.join(ROOT, 'flows'), texts, vars);
+  const waTemplates = await loadWhatsAppTemplates(
+    path.join(ROOT, 'templates', 'whatsapp-templates.yaml'),
+    texts,
+    {
+      currency: business.currency,
+      timeZone: business.timezone,
+    },
+  );
+  const flows = await loadFlows(path.join(ROOT, 'flows'), texts, vars, { waTemplates });
 
   const graph =
     options.graph ??
@@ -100,7 +112,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const worker = createEventWorker({
     db: store.db,
-    deps: { clock, logger, metrics, engine: { flows, texts, defaultLocale: business.defaultLocale, vars } },
+    deps: {
+      clock,
+      logger,
+      metrics,
+      engine: { flows, texts, defaultLocale: business.defaultLocale, vars, business, waTemplates },
+      ...(options.loadFacts ? { loadFacts: options.loadFacts } : {}),
+    },
     concurrency: config.worker.concurrency,
     maxAttempts: config.worker.eventMaxAttempts,
     onProcessed: () => sender.wake(),

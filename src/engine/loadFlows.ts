@@ -5,8 +5,23 @@ import type { z } from 'zod';
 import { buildSendEffect } from '../whatsapp/buildSendEffect.js';
 import { renderMessage, type FlowSet } from './decide.js';
 import { flowSpec, type ActionSpec, type FlowSpec, type MessageSpec } from './flowSchema.js';
-import { renderText, type TextCatalog, type TextVars } from './texts.js';
+import { TASKS } from './tasks/index.js';
+import { placeholdersOf, renderText, TEXT_VARIABLES, type TextCatalog, type TextVars } from './texts.js';
 import { LOCALES, type DistributiveOmit, type Locale, type SendEffect } from './types.js';
+import type { WhatsAppTemplateSet } from './whatsappTemplates.js';
+
+/** Values every flow text may use: the fixed ones and whatever a task provides. */
+const KNOWN_VALUES = new Set<string>([
+  ...TEXT_VARIABLES,
+  ...Object.values(TASKS).flatMap((task) => task.provides),
+]);
+
+/** Sample options for checking `choices` messages: three short ones fit buttons. */
+const SAMPLE_CHOICES = [
+  { id: 'a', title: '09:00' },
+  { id: 'b', title: '12:30' },
+  { id: 'c', title: '17:00' },
+];
 
 /** A flow file that cannot be used; the message names the file, the step and the problem. */
 export class FlowFileError extends Error {
@@ -39,8 +54,9 @@ export async function loadFlows(
   dir: string,
   texts: TextCatalog,
   vars: Record<Locale, TextVars>,
-  entry = 'main',
+  options: { entry?: string; waTemplates?: WhatsAppTemplateSet } = {},
 ): Promise<FlowSet> {
+  const entry = options.entry ?? 'main';
   const files = (await readdir(dir)).filter((name) => name.endsWith('.yaml')).sort();
   const flows = new Map<string, FlowSpec>();
   const sources = new Map<string, string>();
@@ -79,7 +95,7 @@ export async function loadFlows(
   }
 
   for (const flow of flows.values()) {
-    const problems = checkFlow(flow, flows, texts, vars);
+    const problems = checkFlow(flow, flows, texts, vars, options.waTemplates);
     if (problems.length > 0) throw new FlowFileError(sources.get(flow.id) as string, problems);
   }
   return { flows, global, entry };
@@ -90,16 +106,37 @@ function checkFlow(
   flows: Map<string, FlowSpec>,
   texts: TextCatalog,
   vars: Record<Locale, TextVars>,
+  waTemplates: WhatsAppTemplateSet | undefined,
 ): string[] {
   const problems: string[] = [];
   if (!flow.steps[flow.start]) problems.push(`start: no step "${flow.start}"`);
 
   const checkMessages = (where: string, messages: MessageSpec[] | undefined) => {
     for (const [index, message] of (messages ?? []).entries()) {
+      if ('notify' in message && waTemplates && !waTemplates.byName.has(message.notify)) {
+        problems.push(`${where}: message ${index + 1}: no WhatsApp template "${message.notify}"`);
+        continue;
+      }
       for (const locale of LOCALES) {
         try {
-          const draft = renderMessage(message, `${flow.id}/${where}`, (key) =>
-            renderText(texts, locale, key, vars[locale]),
+          const draft = renderMessage(
+            message,
+            `${flow.id}/${where}`,
+            (key) => {
+              const unknown = placeholdersOf(texts[locale][key] ?? '').filter(
+                (p) => !KNOWN_VALUES.has(p.name),
+              );
+              if (unknown.length > 0)
+                throw new Error(`text "${key}" uses {${unknown[0]?.name}}, which no task provides`);
+              return renderText(texts, locale, key, vars[locale]);
+            },
+            {
+              items: () => SAMPLE_CHOICES,
+              notify: (name) => {
+                const key = waTemplates?.textKeys.get(name);
+                return { type: 'SendText', text: key ? renderText(texts, locale, key, vars[locale]) : name };
+              },
+            },
           );
           buildSendEffect('0', draft as DistributiveOmit<SendEffect, 'id'>);
         } catch (error) {
@@ -110,6 +147,18 @@ function checkFlow(
   };
   const checkAction = (where: string, action: ActionSpec, choices: Set<string> | null, trigger?: string) => {
     checkMessages(where, action.say);
+    if (action.do) {
+      const task = TASKS[action.do];
+      if (!task) problems.push(`${where}: no task "${action.do}"`);
+      else
+        for (const outcome of Object.keys(action.then ?? {}))
+          if (!task.outcomes.includes(outcome))
+            problems.push(
+              `${where}: task ${action.do} has no outcome "${outcome}" (it has ${task.outcomes.join(', ')})`,
+            );
+    } else if (action.then) problems.push(`${where}: "then" needs a task in "do"`);
+    for (const [outcome, branch] of Object.entries(action.then ?? {}))
+      checkAction(`${where} then ${outcome}`, branch, choices);
     if (action.goto) {
       const [targetFlow, targetStep] = action.goto.includes('.')
         ? action.goto.split('.')
@@ -135,9 +184,15 @@ function checkFlow(
           ? message.buttons.options.map((o) => o.id)
           : 'list' in message
             ? message.list.sections.flatMap((section) => section.rows.map((row) => row.id))
-            : [],
+            : 'choices' in message
+              ? (message.choices.extra ?? []).map((o) => o.id)
+              : // A template asks for a written yes or no, which the engine reads as these choices.
+                'notify' in message
+                ? ['yes', 'no']
+                : [],
       ),
     );
+    if (step.prepare) checkAction(`${where} prepare`, step.prepare, null);
     for (const [trigger, action] of Object.entries(step.on ?? {}))
       checkAction(`${where} on ${trigger}`, action, choices, trigger);
     if (step.otherwise) checkAction(`${where} otherwise`, step.otherwise, null);

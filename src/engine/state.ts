@@ -4,7 +4,8 @@ import { LOCALES } from './types.js';
 /**
  * Stored conversation state, versioned so that a change of shape migrates on read instead of
  * stranding customers. Version 1 kept only the step; version 2 adds the locale and the
- * misunderstanding counter the fallback policy needs.
+ * misunderstanding counter the fallback policy needs; version 3 adds when the customer last wrote,
+ * so a turn knows whether WhatsApp's 24-hour window is open without asking the store.
  */
 const stateV1 = z.object({
   version: z.literal(1),
@@ -23,10 +24,16 @@ const stateV2 = z.object({
   vars: z.record(z.string(), z.unknown()),
 });
 
-const storedState = z.discriminatedUnion('version', [stateV1, stateV2]);
+const stateV3 = stateV2.extend({
+  version: z.literal(3),
+  /** ISO instant of the customer's last message, null if unknown. */
+  lastInboundAt: z.string().nullable(),
+});
 
-export type ConversationState = z.infer<typeof stateV2>;
-export const STATE_VERSION = 2;
+const storedState = z.discriminatedUnion('version', [stateV1, stateV2, stateV3]);
+
+export type ConversationState = z.infer<typeof stateV3>;
+export const STATE_VERSION = 3;
 
 /**
  * Reads stored state of any known version and returns the current shape.
@@ -39,8 +46,10 @@ export function migrateState(stored: unknown): ConversationState | null {
   const state = parsed.data;
   switch (state.version) {
     case 1:
-      return { ...state, version: 2, locale: null, misunderstood: 0, vars: {} };
+      return { ...state, version: 3, locale: null, misunderstood: 0, vars: {}, lastInboundAt: null };
     case 2:
+      return { ...state, version: 3, lastInboundAt: null };
+    case 3:
       return state;
   }
 }

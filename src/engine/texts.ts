@@ -2,14 +2,26 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { FORMATS, formatValue, type Format, type FormatContext } from './format.js';
 import { LOCALES, type Locale } from './types.js';
 
 /** Customer-facing texts: locale → dotted key → text with `{placeholders}`. */
 export type TextCatalog = Record<Locale, Record<string, string>>;
 
-/** Placeholders a text may use; each is filled per conversation. */
+/** Placeholders every text may use; each is filled per conversation. Flow texts may also use the values their steps compute (checked by `loadFlows`). */
 export const TEXT_VARIABLES = ['business', 'hours', 'name'] as const;
 export type TextVars = Partial<Record<(typeof TEXT_VARIABLES)[number], string>>;
+
+/** `{name}` or `{name:format}`. */
+export const PLACEHOLDER = /\{(\w+)(?::(\w+))?\}/g;
+
+/** The placeholders of a text, in order of appearance. */
+export function placeholdersOf(text: string): { name: string; format: Format | undefined }[] {
+  return [...text.matchAll(PLACEHOLDER)].map(([, name, format]) => ({
+    name: name as string,
+    format: format as Format | undefined,
+  }));
+}
 
 const nested: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.record(z.string(), nested)]));
 
@@ -36,11 +48,9 @@ export async function loadTexts(dir: string, defaultLocale: Locale = 'en'): Prom
     const flat: Record<string, string> = {};
     flatten(parsed.data, '', flat);
     for (const [key, text] of Object.entries(flat)) {
-      for (const [, variable] of text.matchAll(/\{(\w+)\}/g)) {
-        if (!(TEXT_VARIABLES as readonly string[]).includes(variable as string)) {
-          throw new Error(
-            `${file}: ${key} uses {${variable}}; known placeholders: ${TEXT_VARIABLES.join(', ')}`,
-          );
+      for (const { name, format } of placeholdersOf(text)) {
+        if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
+          throw new Error(`${file}: ${key} uses {${name}:${format}}; known formats: ${FORMATS.join(', ')}`);
         }
       }
     }
@@ -55,12 +65,24 @@ export async function loadTexts(dir: string, defaultLocale: Locale = 'en'): Prom
   return catalog;
 }
 
+const NO_FORMAT: FormatContext = { currency: 'EUR', timeZone: 'UTC' };
+
 /**
- * Renders one text for a locale; placeholders without a value render as empty text.
+ * Renders one text for a locale; placeholders without a value render as empty text. Amounts and
+ * dates are formatted for the locale, in the business's currency and time zone.
  * @throws {Error} when the key does not exist (flows are checked at load, so this means a bug).
+ * @example renderText(texts, 'it', 'quote.offer', { amount: 24000 }, { currency: 'EUR', timeZone: 'Europe/Rome' })
  */
-export function renderText(catalog: TextCatalog, locale: Locale, key: string, vars: TextVars): string {
+export function renderText(
+  catalog: TextCatalog,
+  locale: Locale,
+  key: string,
+  vars: Readonly<Record<string, unknown>>,
+  format: FormatContext = NO_FORMAT,
+): string {
   const text = catalog[locale][key];
   if (text === undefined) throw new Error(`No text "${key}" for locale ${locale}`);
-  return text.replace(/\{(\w+)\}/g, (_, variable: string) => vars[variable as keyof TextVars] ?? '');
+  return text.replace(PLACEHOLDER, (_, name: string, kind: string | undefined) =>
+    formatValue(vars[name], kind as Format | undefined, locale, format),
+  );
 }

@@ -239,7 +239,12 @@ export type Effect =
       description?: string;
       /** Brazil: the payment state to show, since Meta learns nothing from the PSP there. */
       payment?: { status: 'pending' | 'captured' | 'failed'; timestamp: number };
-    };
+    }
+  /**
+   * Move a booking to a new time within policy; its deposit stays with it. The flow checked the
+   * slot against the calendar facts; the payment layer re-checks and refuses a clash.
+   */
+  | { type: 'RescheduleBooking'; id: string; bookingId: string; start: string; end: string };
 
 /** Statuses an order card can show. */
 export const ORDER_STATUSES = [

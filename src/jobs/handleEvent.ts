@@ -1,8 +1,10 @@
-import { decide, type DecideContext } from '../engine/decide.js';
+import { decide, EMPTY_FACTS, type DecideContext } from '../engine/decide.js';
+import { paymentFactsSchema } from '../engine/paymentFactsSchema.js';
 import { migrateState } from '../engine/state.js';
 import {
   isSendEffect,
   type Clock,
+  type ConversationFacts,
   type DomainEvent,
   type Effect,
   type Understanding,
@@ -32,8 +34,13 @@ export interface HandlerDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  /** Everything decide() needs but the event id. */
-  engine: Omit<DecideContext, 'eventId'>;
+  /** Everything decide() needs but the event id and the facts of the turn. */
+  engine: Omit<DecideContext, 'eventId' | 'facts'>;
+  /**
+   * Loads what the store knows that a turn may need (payments, bookings, busy times, invoices),
+   * inside the turn's transaction. Without it, turns see no facts.
+   */
+  loadFacts?: (db: Db, query: { waId: string; text: string | null; now: Date }) => Promise<ConversationFacts>;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
@@ -65,6 +72,15 @@ export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerD
     }
     case 'staff':
       return handleStaff(tx, event, event.payload as StaffEventPayload, deps);
+    case 'payment_update': {
+      // Payment news reaches the customer even during a handoff: it is a receipt, not a chat.
+      const parsed = paymentFactsSchema.safeParse(event.payload);
+      if (!parsed.success)
+        throw new Error(`payment_update payload is not PaymentFacts: ${parsed.error.message}`);
+      const conversation = await requireConversation(tx, event.conversationId);
+      const payment = parsed.data;
+      return runTurn(tx, conversation, event, { type: 'PaymentUpdated', payment }, null, deps);
+    }
     case 'error':
       deps.logger.warn(
         { eventId: event.id, error: (event.payload as { error?: { code?: number; title?: string } }).error },
@@ -172,8 +188,16 @@ async function runTurn(
   onlyIf?: (effects: Effect[]) => boolean,
 ) {
   const state = migrateState(conversation.state);
+  const facts = deps.loadFacts
+    ? await deps.loadFacts(tx, {
+        waId: conversation.waId,
+        text: domainEvent.type === 'TextReceived' ? domainEvent.text : null,
+        now: deps.clock.now(),
+      })
+    : EMPTY_FACTS;
   const decision = decide(state, domainEvent, understanding, deps.clock, {
     ...deps.engine,
+    facts,
     eventId: `evt-${event.id}`,
   });
   if (onlyIf && !onlyIf(decision.effects)) return;

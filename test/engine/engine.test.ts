@@ -2,7 +2,8 @@ import { mkdtemp, writeFile, cp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeOpeningHours, loadBusiness } from '../../src/business/loadBusiness.js';
-import { decide, type DecideContext } from '../../src/engine/decide.js';
+import { decide, EMPTY_FACTS, type DecideContext } from '../../src/engine/decide.js';
+import { loadEngine } from '../flows/harness.js';
 import { FlowFileError, loadFlows } from '../../src/engine/loadFlows.js';
 import { migrateState, type ConversationState } from '../../src/engine/state.js';
 import { loadTexts, type TextVars } from '../../src/engine/texts.js';
@@ -19,7 +20,7 @@ beforeAll(async () => {
   vars = Object.fromEntries(
     LOCALES.map((l) => [l, { business: business.name, hours: describeOpeningHours(business, l) }]),
   ) as Record<Locale, TextVars>;
-  ctx = { flows: await loadFlows('flows', texts, vars), texts, defaultLocale: 'it', vars };
+  ctx = { ...(await loadEngine()), facts: EMPTY_FACTS, texts, defaultLocale: 'it', vars };
 });
 
 /** Plays a conversation, round-tripping state through JSON between turns like the store does. */
@@ -99,7 +100,8 @@ describe('decide', () => {
 describe('stored state', () => {
   test('version 1 migrates on read; unreadable state starts afresh', () => {
     expect(migrateState({ version: 1, flow: 'main', step: 'menu', flowVersion: 1 })).toEqual({
-      version: 2,
+      version: 3,
+      lastInboundAt: null,
       flow: 'main',
       step: 'menu',
       flowVersion: 1,
@@ -113,7 +115,8 @@ describe('stored state', () => {
 
   test('a changed flow never strands a customer on a step that no longer exists', () => {
     const stranded: ConversationState = {
-      version: 2,
+      version: 3,
+      lastInboundAt: null,
       flow: 'main',
       step: 'gone',
       flowVersion: 0,
@@ -126,7 +129,7 @@ describe('stored state', () => {
       eventId: 'e',
     });
     expect(decision.state.step).toBe('menu');
-    expect(decision.state.flowVersion).toBe(1);
+    expect(decision.state.flowVersion).toBe(2);
   });
 });
 
