@@ -1,3 +1,4 @@
+import type { CampaignHooks } from '../campaigns/createCampaignHooks.js';
 import { decide, type DecideContext } from '../engine/decide.js';
 import { migrateState } from '../engine/state.js';
 import {
@@ -34,6 +35,8 @@ export interface HandlerDeps {
   metrics: Metrics;
   /** Everything decide() needs but the event id. */
   engine: Omit<DecideContext, 'eventId'>;
+  /** Campaign attribution and funnel tracking around a customer's turn. */
+  campaigns?: CampaignHooks;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
@@ -101,15 +104,18 @@ async function handleMessage(
     at,
   });
 
-  const domainEvent = toDomainEvent(message);
+  const campaign = await deps.campaigns?.beforeTurn(tx, { conversation, message, at });
+  const domainEvent = campaign?.event ?? toDomainEvent(message);
   if (!domainEvent) return;
-  const understanding = domainEvent.type === 'TextReceived' ? understandText(domainEvent.text) : null;
+  const words = campaign ? campaign.words : domainEvent.type === 'TextReceived' ? domainEvent.text : null;
+  const understanding = words === null ? null : understandText(words);
   // Staff have the conversation: the bot stays silent, except that opting out or in always works.
   const onlyIf =
     conversation.mode === 'bot'
       ? undefined
       : (effects: Effect[]) => effects.some((e) => e.type === 'RecordConsent');
   await runTurn(tx, conversation, event, domainEvent, understanding, deps, onlyIf);
+  await deps.campaigns?.afterTurn(tx, { conversation, message, at });
 }
 
 async function handleStatus(tx: Db, payload: InboundStatusPayload, conversationId: string) {

@@ -23,6 +23,8 @@ export interface HttpAppOptions {
   onEventStored(): void;
   /** Extra routers by mount path (the sandbox, the web pages). */
   mounts?: [string, Router][];
+  /** Routers under `/api` with their own auth and body limits, mounted ahead of the core API. */
+  apiMounts?: Router[];
 }
 
 /** The HTTP surface of DESIGN section 2: webhooks, health, metrics and the API. */
@@ -108,6 +110,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     },
   );
 
+  for (const router of options.apiMounts ?? []) app.use('/api', router);
   app.use(
     '/api',
     requireApiToken(options.apiToken),
