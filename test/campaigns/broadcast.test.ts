@@ -1,4 +1,5 @@
 import { eq, like } from 'drizzle-orm';
+import type { BroadcastPreview } from '../../src/campaigns/createBroadcastDraft.js';
 import { broadcastRecipients, insertOutbox, messages, outbox } from '../../src/store/index.js';
 import { metaWebhook, status, text } from '../fixtures/metaWebhook.js';
 import { storeKinds, type TestStore } from '../helpers/stores.js';
@@ -84,7 +85,7 @@ describe.each(storeKinds)('broadcasts on %s', (_kind, open) => {
 
     const dry = await api(app).post('/api/broadcasts', springOffer({ type: 'contacts' }));
     expect(dry.status).toBe(201);
-    const { broadcast, preview } = dry.body as { broadcast: { id: string; status: string }; preview: any };
+    const { broadcast, preview } = dry.body as { broadcast: { id: string; status: string }; preview: BroadcastPreview };
     expect(broadcast.status).toBe('draft');
     expect(preview).toMatchObject({
       candidates: 6,
