@@ -85,7 +85,10 @@ describe.each(storeKinds)('broadcasts on %s', (_kind, open) => {
 
     const dry = await api(app).post('/api/broadcasts', springOffer({ type: 'contacts' }));
     expect(dry.status).toBe(201);
-    const { broadcast, preview } = dry.body as { broadcast: { id: string; status: string }; preview: BroadcastPreview };
+    const { broadcast, preview } = dry.body as {
+      broadcast: { id: string; status: string };
+      preview: BroadcastPreview;
+    };
     expect(broadcast.status).toBe('draft');
     expect(preview).toMatchObject({
       candidates: 6,
