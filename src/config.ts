@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { SANDBOX_DISPLAY_PHONE_NUMBER } from './whatsapp/sandbox/buildSandboxWebhook.js';
 
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -199,8 +200,6 @@ export interface CampaignsConfig {
   capi: { datasetId: string; accessToken: string } | null;
 }
 
-/** The number wa.me links point to in sandbox mode (a reserved, fictional number). */
-export const SANDBOX_DISPLAY_PHONE_NUMBER = '15555550100';
 
 /** Raised when the environment cannot make a valid configuration; lists every bad variable. */
 export class ConfigError extends Error {
