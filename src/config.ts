@@ -200,7 +200,6 @@ export interface CampaignsConfig {
   capi: { datasetId: string; accessToken: string } | null;
 }
 
-
 /** Raised when the environment cannot make a valid configuration; lists every bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
