@@ -28,8 +28,9 @@ export function nextSendTime(now: Date, hours: { start: string; end: string }, t
   const start = minutesOf(hours.start);
   const wait = local < start ? start - local : 24 * 60 - local + start;
   const base = Math.floor(now.getTime() / 60_000) * 60_000 + wait * 60_000;
-  // A daylight-saving change in between moves the local clock by an hour: try both sides.
-  for (const shift of [0, -60, 60]) {
+  // A daylight-saving change in between moves the local clock by an hour: the earliest instant
+  // of the three that is inside the window is the opening.
+  for (const shift of [-60, 0, 60]) {
     const candidate = new Date(base + shift * 60_000);
     if (candidate.getTime() > now.getTime() && insideSendHours(candidate, hours, timeZone)) return candidate;
   }
