@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, isNotNull, lte, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { FlowSet } from '../engine/decide.js';
 import type { Clock, DomainEvent } from '../engine/types.js';
 import {
@@ -6,6 +7,7 @@ import {
   conversations,
   funnelMarks,
   messages,
+  recordConsent,
   type ConversationRow,
   type Db,
 } from '../store/index.js';
@@ -54,7 +56,20 @@ export interface CampaignHooks {
    * Conversions API event for a conversation that came from an ad (no-op otherwise or when off).
    */
   onPaymentSucceeded(tx: Db, payment: SucceededPayment): Promise<void>;
+  /**
+   * A webhook change other than messages (`field` and `value`): Meta's `user_preferences` tell us
+   * a customer stopped or resumed marketing messages in WhatsApp; recorded as consent.
+   */
+  onWebhookEvent(tx: Db, event: { field: string; value: Record<string, unknown> }): Promise<void>;
 }
+
+const userPreference = z.object({
+  wa_id: z.string().min(1),
+  category: z.literal('marketing_messages'),
+  value: z.enum(['stop', 'resume']),
+  detail: z.string().optional(),
+  timestamp: z.coerce.number().int().positive(),
+});
 
 export interface CampaignHooksOptions {
   flows: FlowSet;
@@ -181,6 +196,23 @@ export function createCampaignHooks(options: CampaignHooksOptions): CampaignHook
         },
         clock.now(),
       );
+    },
+
+    async onWebhookEvent(tx, { field, value }) {
+      if (field !== 'user_preferences' || !Array.isArray(value.user_preferences)) return;
+      for (const raw of value.user_preferences) {
+        const parsed = userPreference.safeParse(raw);
+        if (!parsed.success) continue;
+        const preference = parsed.data;
+        await recordConsent(tx, {
+          waId: preference.wa_id,
+          action: preference.value === 'stop' ? 'opt_out' : 'opt_in',
+          source: 'meta_user_preferences',
+          wording: preference.detail ?? null,
+          eventId: `meta:preference:${preference.wa_id}:${preference.value}:${preference.timestamp}`,
+          at: new Date(preference.timestamp * 1000),
+        });
+      }
     },
 
     async onPaymentSucceeded(tx, payment) {

@@ -26,7 +26,11 @@ import {
   type InboundEventRow,
 } from '../store/index.js';
 import { understandText } from '../understanding/understandText.js';
-import type { InboundMessagePayload, InboundStatusPayload } from '../whatsapp/parseWebhook.js';
+import type {
+  InboundEventPayload,
+  InboundMessagePayload,
+  InboundStatusPayload,
+} from '../whatsapp/parseWebhook.js';
 import { messageContent, toDomainEvent } from '../whatsapp/toDomainEvent.js';
 
 export interface HandlerDeps {
@@ -74,6 +78,8 @@ export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerD
         'Meta reported an error in a webhook',
       );
       return;
+    case 'event':
+      return deps.campaigns?.onWebhookEvent(tx, event.payload as InboundEventPayload);
     default:
       // Payment statuses, template and preference updates are stored for the features that read them.
       return;

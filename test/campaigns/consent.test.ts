@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { claimOutbox, insertOutbox, outbox } from '../../src/store/index.js';
 import { metaWebhook, status, text } from '../fixtures/metaWebhook.js';
@@ -84,6 +85,33 @@ describe.each(storeKinds)('marketing consent on %s', (_kind, open) => {
     audit = await consentOf(other);
     expect(audit.state).toBe('opted_out');
     expect(audit.history[0]).toMatchObject({ source: 'meta_error_131050' });
+  });
+
+  test('Meta’s user preferences (stop / resume marketing messages) are recorded as consent', async () => {
+    const resume = JSON.parse(
+      readFileSync(
+        new URL('../fixtures/whatsapp/user-preferences-marketing-resume.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { entry: { changes: { value: { user_preferences: Record<string, unknown>[] } }[] }[] };
+    const stop = structuredClone(resume);
+    Object.assign(stop.entry[0]!.changes[0]!.value.user_preferences[0]!, {
+      value: 'stop',
+      detail: 'User requested to stop marketing messages',
+      timestamp: 1731705000,
+    });
+    await app.post(stop);
+    await app.settle();
+    expect((await consentOf('16505551234')).state).toBe('opted_out');
+    await app.post(resume);
+    await app.post(resume);
+    await app.settle();
+    const audit = await consentOf('16505551234');
+    expect(audit.state).toBe('opted_in');
+    expect(audit.history.map((e: Record<string, unknown>) => [e.action, e.source, e.wording])).toEqual([
+      ['opt_in', 'meta_user_preferences', 'User requested to resume marketing messages'],
+      ['opt_out', 'meta_user_preferences', 'User requested to stop marketing messages'],
+    ]);
   });
 
   test('the sender refuses a marketing message to an opted-out or never-asked contact, whoever queued it', async () => {
