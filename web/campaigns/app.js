@@ -498,6 +498,8 @@ async function confirmSend() {
       body: { expectedRecipients: state.preview.willReceive },
     });
     state.broadcast = broadcast;
+    state.failedShown = 0;
+    $('failed-recipients').hidden = true;
     $('preview').hidden = true;
     $('progress').hidden = false;
     pollProgress();
@@ -553,6 +555,22 @@ async function pollProgress() {
       h('li', { text: `${f.count} × ${f.code ? `${f.code} ` : ''}${f.reason}` }),
     ),
   );
+  if (counts.failed > 0 && counts.failed !== state.failedShown) {
+    state.failedShown = counts.failed;
+    const { recipients } = await request(`/broadcasts/${broadcast.id}/recipients?status=failed&limit=50`);
+    $('failed-recipients').hidden = false;
+    $('failed-recipients').tBodies[0].replaceChildren(
+      ...recipients.map((r) =>
+        h(
+          'tr',
+          {},
+          h('td', { text: `+${r.waId}` }),
+          h('td', { text: r.name ?? '' }),
+          h('td', { text: r.reason ?? '' }),
+        ),
+      ),
+    );
+  }
   $('pause').hidden = broadcast.status !== 'sending';
   $('resume').hidden = broadcast.status !== 'paused';
   $('cancel').hidden = !['sending', 'paused'].includes(broadcast.status);
