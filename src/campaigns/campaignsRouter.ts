@@ -6,7 +6,15 @@ import type { Business } from '../business/loadBusiness.js';
 import type { FlowSet } from '../engine/decide.js';
 import type { Clock } from '../engine/types.js';
 import { Conflict, InvalidPayload, NotFound } from '../server/errors.js';
-import { broadcasts, consentEvents, recordConsent, type CampaignRow, type Db } from '../store/index.js';
+import {
+  attributions,
+  broadcasts,
+  campaigns,
+  consentEvents,
+  recordConsent,
+  type CampaignRow,
+  type Db,
+} from '../store/index.js';
 import { broadcastInput } from './broadcastInput.js';
 import { listBroadcastRecipients, readBroadcastProgress, RECIPIENT_STATUSES } from './broadcastProgress.js';
 import { buildCampaignLinks, renderQrCode } from './buildCampaignLinks.js';
@@ -254,6 +262,26 @@ export function campaignsRouter(options: CampaignsRouterOptions): Router {
       .where(eq(consentEvents.waId, waId))
       .orderBy(desc(consentEvents.at), desc(consentEvents.id));
     res.json({ waId, state: (await readConsent(db, [waId])).get(waId), history });
+  });
+  router.get('/contacts/:waId/attributions', async (req, res) => {
+    const waId = normalizePhone(req.params.waId);
+    if (!waId) throw new InvalidPayload('waId: expected a phone number in international form');
+    const rows = await db
+      .select({ attribution: attributions, campaignName: campaigns.name })
+      .from(attributions)
+      .leftJoin(campaigns, eq(campaigns.id, attributions.campaignId))
+      .where(eq(attributions.waId, waId))
+      .orderBy(desc(attributions.at), desc(attributions.id))
+      .limit(50);
+    const now = clock.now().getTime();
+    res.json({
+      waId,
+      attributions: rows.map(({ attribution, campaignName }) => ({
+        ...attribution,
+        campaignName,
+        freeWindowOpen: attribution.freeWindowUntil !== null && attribution.freeWindowUntil.getTime() > now,
+      })),
+    });
   });
   router.post('/contacts/:waId/consent', async (req, res) => {
     const waId = normalizePhone(req.params.waId);

@@ -144,6 +144,16 @@ describe.each(storeKinds)('campaign attribution on %s', (_kind, open) => {
     const at = new Date(1750275992 * 1000);
     expect(attribution?.at).toEqual(at);
     expect(attribution?.freeWindowUntil).toEqual(new Date(at.getTime() + 72 * 3600 * 1000));
+    // The contact panel sees where the customer came from, and whether the free window is open.
+    app.clock.set(new Date(at.getTime() + 71 * 3600 * 1000).toISOString());
+    const panel = (await api(app).get('/api/contacts/16505551234/attributions')).body;
+    expect(panel.attributions).toEqual([
+      expect.objectContaining({ campaignName: 'Succulents ad', ctwaClid: CLICK_ID, freeWindowOpen: true }),
+    ]);
+    app.clock.set(new Date(at.getTime() + 73 * 3600 * 1000).toISOString());
+    expect(
+      (await api(app).get('/api/contacts/16505551234/attributions')).body.attributions[0].freeWindowOpen,
+    ).toBe(false);
     // The entry flow (main) begins at its menu; no welcome text was set.
     const sent = app.graph.sent as unknown as Sent[];
     expect(sent.map((m) => m.interactive?.type)).toEqual(['list']);
