@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { SANDBOX_DISPLAY_PHONE_NUMBER } from './whatsapp/sandbox/buildSandboxWebhook.js';
 
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -128,6 +129,35 @@ const envSchema = z.object({
     'how long to wait for a status webhook before re-sending a message interrupted mid-send',
   ),
   WHATSAPP_WINDOW_TEMPLATE: optionalString,
+  WHATSAPP_DISPLAY_PHONE_NUMBER: z.preprocess(
+    (value) => (typeof value === 'string' ? value.replace(/[\s()+-]/g, '') : value),
+    z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^\d{6,15}$/, {
+          message: 'expected the business phone number in international form, e.g. +39 02 1234 5678',
+        })
+        .optional(),
+    ),
+  ),
+  BROADCAST_SEND_HOURS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, {
+        message: 'expected local opening of the sending window, e.g. 09:00-20:00 (business time zone)',
+      })
+      .default('09:00-20:00'),
+  ),
+  META_DATASET_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, { message: 'expected the numeric dataset id from Meta Events Manager' })
+      .optional(),
+  ),
+  META_CAPI_ACCESS_TOKEN: optionalString,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -184,6 +214,17 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   worker: { concurrency: number; eventMaxAttempts: number };
   sender: { maxAttempts: number; ambiguousGraceMs: number; windowTemplate: string | undefined };
+  campaigns: CampaignsConfig;
+}
+
+/** Click-to-WhatsApp campaigns, broadcasts and the Conversions API. */
+export interface CampaignsConfig {
+  /** Digits of the business number for wa.me links; undefined in live mode when not set. */
+  displayPhoneNumber: string | undefined;
+  /** Local times (business time zone) between which broadcasts may send, `HH:MM`. */
+  sendHours: { start: string; end: string };
+  /** Conversions API: off unless a dataset id and a token are configured. */
+  capi: { datasetId: string; accessToken: string } | null;
 }
 
 /** Raised when the environment cannot make a valid configuration; lists every bad variable. */
@@ -268,6 +309,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (whatsapp.mode === 'live' && !e.API_TOKEN)
     problems.push('API_TOKEN: required outside sandbox mode (a random string of at least 24 characters)');
 
+  const capiToken = e.META_CAPI_ACCESS_TOKEN ?? e.WHATSAPP_ACCESS_TOKEN;
+  if (e.META_DATASET_ID && !capiToken)
+    problems.push('META_DATASET_ID: set META_CAPI_ACCESS_TOKEN (or WHATSAPP_ACCESS_TOKEN) too, or remove it');
+  const [sendStart, sendEnd] = e.BROADCAST_SEND_HOURS.split('-') as [string, string];
+  if (sendStart >= sendEnd)
+    problems.push('BROADCAST_SEND_HOURS: the start must be before the end, e.g. 09:00-20:00');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -301,6 +349,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxAttempts: e.SEND_MAX_ATTEMPTS,
       ambiguousGraceMs: e.AMBIGUOUS_SEND_GRACE_MS,
       windowTemplate: e.WHATSAPP_WINDOW_TEMPLATE,
+    },
+    campaigns: {
+      displayPhoneNumber:
+        e.WHATSAPP_DISPLAY_PHONE_NUMBER ??
+        (whatsapp.mode === 'sandbox' ? SANDBOX_DISPLAY_PHONE_NUMBER : undefined),
+      sendHours: { start: sendStart, end: sendEnd },
+      capi: e.META_DATASET_ID && capiToken ? { datasetId: e.META_DATASET_ID, accessToken: capiToken } : null,
     },
   });
 }

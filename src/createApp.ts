@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Express, Router } from 'express';
 import { describeOpeningHours, loadBusiness, type Business } from './business/loadBusiness.js';
+import { createCampaigns, type Campaigns } from './campaigns/index.js';
 import type { Config } from './config.js';
 import type { FlowSet } from './engine/decide.js';
 import { loadFlows } from './engine/loadFlows.js';
@@ -15,6 +16,7 @@ import { startLoop, type Loop } from './jobs/loop.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createHttpApp } from './server/createHttpApp.js';
+import { requireApiToken } from './server/requireApiToken.js';
 import { fireDueTimers, type Store } from './store/index.js';
 import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
 import { createGraphClient, type GraphClient } from './whatsapp/graphClient.js';
@@ -50,6 +52,7 @@ export interface App {
   texts: TextCatalog;
   worker: EventWorker;
   sender: OutboxSender;
+  campaigns: Campaigns;
   /** The one door for WhatsApp webhooks: HTTP and tests both come in here. */
   receive(rawBody: Buffer | string, signature: string | undefined): Promise<IngestResult>;
   /** Fires due timers, processes due events and sends due messages until nothing is left. */
@@ -95,6 +98,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     redisUrl: config.redisUrl,
   });
   const startLoops = options.startLoops ?? true;
+  let wakeSender = () => {};
+  const campaigns = await createCampaigns({
+    config,
+    db: store.db,
+    clock,
+    logger,
+    business,
+    flows,
+    root: ROOT,
+    auth: requireApiToken(options.secrets.apiToken),
+    wakeSender: () => wakeSender(),
+    startLoops,
+  });
 
   const sender = createOutboxSender({
     db: store.db,
@@ -108,8 +124,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     maxAttempts: config.sender.maxAttempts,
     ambiguousGraceMs: config.sender.ambiguousGraceMs,
     windowTemplate: config.sender.windowTemplate,
+    screen: campaigns.screen,
+    executors: campaigns.executors,
     autoStart: startLoops,
   });
+  wakeSender = () => sender.wake();
   const worker = createEventWorker({
     db: store.db,
     deps: {
@@ -118,6 +137,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       metrics,
       engine: { flows, texts, defaultLocale: business.defaultLocale, vars, business, waTemplates },
       ...(options.loadFacts ? { loadFacts: options.loadFacts } : {}),
+      campaigns: campaigns.hooks,
     },
     concurrency: config.worker.concurrency,
     maxAttempts: config.worker.eventMaxAttempts,
@@ -151,18 +171,21 @@ export async function createApp(options: AppOptions): Promise<App> {
     texts,
     worker,
     sender,
+    campaigns,
     receive,
     async settle() {
       for (;;) {
         const fired = await fireDueTimers(store.db, clock.now(), 100);
         const handled = await worker.drain();
+        const fed = await campaigns.runner.feed();
         const sent = await sender.drain();
-        if (fired + handled + sent === 0) return;
+        if (fired + handled + fed + sent === 0) return;
       }
     },
     async close() {
       await timers?.stop();
       await worker.stop();
+      await campaigns.stop();
       await sender.stop();
       await limiter.stop();
     },
@@ -177,7 +200,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     webhookMaxBodyBytes: config.server.webhookMaxBodyBytes,
     receiveWhatsApp: receive,
     onEventStored: () => worker.wake(),
-    mounts: options.mounts?.(core) ?? [],
+    apiMounts: [campaigns.apiRouter],
+    mounts: [...campaigns.mounts, ...(options.mounts?.(core) ?? [])],
   });
   return { ...core, http };
 }

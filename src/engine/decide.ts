@@ -250,6 +250,13 @@ export function decide(
     return { state: s, effects };
   }
   if (event.type === 'ReactionReceived') return { state: s, effects };
+  const campaignFlow = event.type === 'CampaignEntered' ? ctx.flows.flows.get(event.flow) : undefined;
+  if (event.type === 'CampaignEntered' && campaignFlow) {
+    if (event.welcomeText) emit({ type: 'SendText', text: event.welcomeText });
+    s = { ...s, misunderstood: 0 };
+    enter(campaignFlow.id, campaignFlow.start);
+    return { state: s, effects };
+  }
 
   let step = s.step ? ctx.flows.flows.get(s.flow)?.steps[s.step] : undefined;
   let triggers: string[] = [];

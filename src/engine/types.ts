@@ -14,7 +14,12 @@ export type DomainEvent =
   | { type: 'TimerFired'; name: string; payload: unknown }
   | { type: 'StaffReleased'; closingText: string | null }
   /** A payment this conversation asked for changed status (one event per real change). */
-  | { type: 'PaymentUpdated'; payment: PaymentFacts };
+  | { type: 'PaymentUpdated'; payment: PaymentFacts }
+  /**
+   * The customer arrived through a campaign (an ad click or one of our links): start its entry
+   * flow, after its welcome text if it has one. Unknown flows fall back to the usual welcome.
+   */
+  | { type: 'CampaignEntered'; campaignId: string; flow: string; welcomeText: string | null };
 
 /** Payment states; the payment layer never moves a payment backwards. */
 export const PAYMENT_STATUSES = [

@@ -1,3 +1,4 @@
+import type { CampaignHooks } from '../campaigns/createCampaignHooks.js';
 import { decide, EMPTY_FACTS, type DecideContext } from '../engine/decide.js';
 import { paymentFactsSchema } from '../engine/paymentFactsSchema.js';
 import { migrateState } from '../engine/state.js';
@@ -27,7 +28,11 @@ import {
   type InboundEventRow,
 } from '../store/index.js';
 import { understandText } from '../understanding/understandText.js';
-import type { InboundMessagePayload, InboundStatusPayload } from '../whatsapp/parseWebhook.js';
+import type {
+  InboundEventPayload,
+  InboundMessagePayload,
+  InboundStatusPayload,
+} from '../whatsapp/parseWebhook.js';
 import { messageContent, toDomainEvent } from '../whatsapp/toDomainEvent.js';
 
 export interface HandlerDeps {
@@ -41,6 +46,8 @@ export interface HandlerDeps {
    * inside the turn's transaction. Without it, turns see no facts.
    */
   loadFacts?: (db: Db, query: { waId: string; text: string | null; now: Date }) => Promise<ConversationFacts>;
+  /** Campaign attribution and funnel tracking around a customer's turn. */
+  campaigns?: CampaignHooks;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
@@ -87,6 +94,8 @@ export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerD
         'Meta reported an error in a webhook',
       );
       return;
+    case 'event':
+      return deps.campaigns?.onWebhookEvent(tx, event.payload as InboundEventPayload);
     default:
       // Payment statuses, template and preference updates are stored for the features that read them.
       return;
@@ -117,15 +126,18 @@ async function handleMessage(
     at,
   });
 
-  const domainEvent = toDomainEvent(message);
+  const campaign = await deps.campaigns?.beforeTurn(tx, { conversation, message, at });
+  const domainEvent = campaign?.event ?? toDomainEvent(message);
   if (!domainEvent) return;
-  const understanding = domainEvent.type === 'TextReceived' ? understandText(domainEvent.text) : null;
+  const words = campaign ? campaign.words : domainEvent.type === 'TextReceived' ? domainEvent.text : null;
+  const understanding = words === null ? null : understandText(words);
   // Staff have the conversation: the bot stays silent, except that opting out or in always works.
   const onlyIf =
     conversation.mode === 'bot'
       ? undefined
       : (effects: Effect[]) => effects.some((e) => e.type === 'RecordConsent');
   await runTurn(tx, conversation, event, domainEvent, understanding, deps, onlyIf);
+  await deps.campaigns?.afterTurn(tx, { conversation, message, at });
 }
 
 async function handleStatus(tx: Db, payload: InboundStatusPayload, conversationId: string) {

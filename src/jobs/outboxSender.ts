@@ -8,6 +8,7 @@ import {
   conversations,
   markOutboxFailed,
   markOutboxRetry,
+  markOutboxSent,
   outbox,
   outboxLagSeconds,
   recordAcceptedSends,
@@ -43,6 +44,13 @@ export interface OutboxSenderOptions {
   /** Approved template sent instead of a free-form message outside the window, if any. */
   windowTemplate: string | undefined;
   idleMs?: number;
+  /**
+   * Looks at claimed rows just before they leave (e.g. marketing consent, sending hours): a row
+   * may be refused with a reason, held until a later time, or let through (absent from the map).
+   */
+  screen?: (rows: OutboxRow[], now: Date) => Promise<Map<string, ScreenVerdict>>;
+  /** Executors for outbox kinds that are not WhatsApp messages (e.g. Conversions API events). */
+  executors?: Record<string, OutboxExecutor>;
   /** Off: nothing runs until drain() is called (tests). */
   autoStart?: boolean;
 }
@@ -50,6 +58,24 @@ export interface OutboxSenderOptions {
 export interface OutboxSender extends Loop {
   /** Sends everything due now and waits for the answers; for tests and tools. @returns rows handled. */
   drain(): Promise<number>;
+}
+
+/** What a screen decides for one row. */
+export type ScreenVerdict = { refuse: string; code?: number } | { holdUntil: Date };
+
+/** Carries out a non-message outbox row; throws {@link ExecutorError} to retry or give up. */
+export type OutboxExecutor = (row: OutboxRow) => Promise<void>;
+
+/** A failed execution; `retriable` ones are retried with backoff up to the attempt limit. */
+export class ExecutorError extends Error {
+  constructor(
+    message: string,
+    readonly retriable: boolean,
+    readonly code: number | null = null,
+  ) {
+    super(message);
+    this.name = 'ExecutorError';
+  }
 }
 
 /** What the sender needs to know about a recipient: the 24-hour window and their language. */
@@ -108,21 +134,56 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     return buildSendEffect(to, effect, opaque);
   }
 
-  async function deliver(row: OutboxRow, recipient: RecipientFacts): Promise<void> {
+  /** Puts a row back until `until`, without spending an attempt. */
+  async function hold(row: OutboxRow, until: Date): Promise<void> {
+    await db
+      .update(outbox)
+      .set({
+        status: 'pending',
+        nextAttemptAt: until,
+        attempts: sql`${outbox.attempts} - 1`,
+        leaseUntil: null,
+      })
+      .where(eq(outbox.id, row.id));
+  }
+
+  async function execute(row: OutboxRow, executor: OutboxExecutor): Promise<void> {
+    try {
+      await executor(row);
+    } catch (error) {
+      const retriable = !(error instanceof ExecutorError) || error.retriable;
+      const code = error instanceof ExecutorError ? error.code : null;
+      const message = error instanceof Error ? error.message : String(error);
+      if (retriable && row.attempts < options.maxAttempts) {
+        await markOutboxRetry(
+          db,
+          row.id,
+          message,
+          code,
+          new Date(clock.now().getTime() + backoffMs(row.attempts)),
+        );
+      } else {
+        await markOutboxFailed(db, row.id, message, code);
+      }
+      logger.warn(
+        { outboxId: row.id, kind: row.kind, code, retriable, reason: message },
+        'outbox job failed',
+      );
+      return;
+    }
+    await markOutboxSent(db, row.id, null, clock.now());
+  }
+
+  async function deliver(row: OutboxRow, recipient: RecipientFacts, verdict?: ScreenVerdict): Promise<void> {
+    if (verdict && 'refuse' in verdict) return fail(row, verdict.refuse, verdict.code ?? null);
+    if (verdict) return hold(row, verdict.holdUntil);
+    const executor = options.executors?.[row.kind];
+    if (executor) return execute(row, executor);
     const now = clock.now();
     const earliest = limiter.reserveRecipient(row.recipient as string, now.getTime());
     if (earliest > now.getTime() + 50) {
       // Meta's per-customer limit: wait, without spending an attempt.
-      await db
-        .update(outbox)
-        .set({
-          status: 'pending',
-          nextAttemptAt: new Date(earliest),
-          attempts: sql`${outbox.attempts} - 1`,
-          leaseUntil: null,
-        })
-        .where(eq(outbox.id, row.id));
-      return;
+      return hold(row, new Date(earliest));
     }
     let message: GraphMessage;
     try {
@@ -132,11 +193,14 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     }
     let wamid: string | null;
     try {
-      wamid = await limiter.schedule(async () => {
-        // An interrupted send may have been settled by its status webhook while it waited here.
-        if (row.ambiguous && !(await stillSending(row.id))) return null;
-        return graph.sendMessage(message);
-      });
+      wamid = await limiter.schedule(
+        async () => {
+          // An interrupted send may have been settled by its status webhook while it waited here.
+          if (row.ambiguous && !(await stillSending(row.id))) return null;
+          return graph.sendMessage(message);
+        },
+        row.priority > 0 ? 'bulk' : 'chat',
+      );
     } catch (error) {
       const sendError =
         error instanceof GraphSendError ? error : new GraphSendError(String(error), null, null, true);
@@ -231,9 +295,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         .where(inArray(conversations.id, ids));
       for (const { id, ...rest } of found) facts.set(id, rest);
     }
+    const verdicts = options.screen ? await options.screen(rows, now) : null;
     return rows.map((row) => {
       inFlight++;
-      return deliver(row, facts.get(row.conversationId ?? '') ?? { lastInboundAt: null, locale: null })
+      const recipient = facts.get(row.conversationId ?? '') ?? { lastInboundAt: null, locale: null };
+      return deliver(row, recipient, verdicts?.get(row.id))
         .catch((error) => logger.error({ err: error, outboxId: row.id }, 'could not record a send outcome'))
         .finally(() => {
           inFlight--;

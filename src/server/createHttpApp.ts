@@ -26,6 +26,8 @@ export interface HttpAppOptions {
   stripeWebhook?: { webhookSecret: string; store: StoreStripeEvents };
   /** Extra routers by mount path (the sandbox, the web pages). */
   mounts?: [string, Router][];
+  /** Routers under `/api` with their own auth and body limits, mounted ahead of the core API. */
+  apiMounts?: Router[];
 }
 
 /** The HTTP surface of DESIGN section 2: webhooks, health, metrics and the API. */
@@ -125,6 +127,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     );
   }
 
+  for (const router of options.apiMounts ?? []) app.use('/api', router);
   app.use(
     '/api',
     requireApiToken(options.apiToken),

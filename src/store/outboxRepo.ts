@@ -14,7 +14,7 @@ export async function insertOutbox(db: Db, rows: NewOutboxRow[], now: Date): Pro
 }
 
 /**
- * Leases due rows for sending. Only the oldest unsent row of each recipient is eligible, and a
+ * Leases due rows for sending, conversation replies (priority 0) before bulk rows. Only the oldest unsent row of each recipient is eligible, and a
  * row in flight blocks the ones behind it, so a customer receives messages in the order decided,
  * across any number of processes.
  */
@@ -30,7 +30,7 @@ export async function claimOutbox(db: Db, now: Date, leaseUntil: Date, limit: nu
         AND (o.recipient IS NULL OR NOT EXISTS (
           SELECT 1 FROM outbox p
           WHERE p.recipient = o.recipient AND p.status IN ('pending', 'sending') AND p.seq < o.seq))
-      ORDER BY o.seq
+      ORDER BY o.priority, o.seq
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING id`,

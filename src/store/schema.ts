@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -144,6 +145,8 @@ export const outbox = pgTable(
     errorCode: integer('error_code'),
     wamid: text('wamid'),
     ambiguous: boolean('ambiguous').notNull().default(false),
+    /** 0: conversation replies, sent first; 1: bulk (broadcasts), sent with what capacity is left. */
+    priority: smallint('priority').notNull().default(0),
     createdAt: createdAt(),
     sentAt: ts('sent_at'),
   },
@@ -153,6 +156,9 @@ export const outbox = pgTable(
       .where(sql`${t.status} in ('pending', 'sending')`),
     index('outbox_due')
       .on(t.seq)
+      .where(sql`${t.status} = 'pending'`),
+    index('outbox_due_by_priority')
+      .on(t.priority, t.seq)
       .where(sql`${t.status} = 'pending'`),
     index('outbox_leases')
       .on(t.leaseUntil)
@@ -182,7 +188,184 @@ export const timers = pgTable(
   ],
 );
 
+// ---------------------------------------------------------------------------------------------
+// campaigns: click-to-WhatsApp attribution, campaigns, broadcasts, funnel, Conversions API
+// ---------------------------------------------------------------------------------------------
+
+/** A marketing campaign: ad ids and/or a ref code mapped to an entry flow. */
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** Upper-case code carried by our own links as `[ref:CODE]`; null for ad-only campaigns. */
+    refCode: text('ref_code'),
+    /** Meta ad ids (`referral.source_id`) that belong to this campaign. */
+    adIds: jsonb('ad_ids').$type<string[]>().notNull().default([]),
+    entryFlow: text('entry_flow').notNull(),
+    welcomeText: text('welcome_text'),
+    /** Text prefilled in the wa.me link, before the ref marker. */
+    prefillText: text('prefill_text'),
+    /** Money spent on the campaign, minor units of `cost_currency`. */
+    costAmount: integer('cost_amount'),
+    costCurrency: text('cost_currency'),
+    archived: boolean('archived').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('campaigns_ref_code').on(t.refCode)],
+);
+
+/** One row per visit of a campaign's `/c/:code` redirect link. */
+export const campaignClicks = pgTable(
+  'campaign_clicks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    campaignId: text('campaign_id').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [index('campaign_clicks_campaign').on(t.campaignId, t.at)],
+);
+
+/**
+ * Where a conversation came from: a click-to-WhatsApp ad (`referral`) or one of our own links
+ * (`[ref:CODE]`). One row per attributed message; the first one of a conversation is its origin.
+ * An ad click opens Meta's 72-hour free entry-point window, stored as `free_window_until`.
+ */
+export const attributions = pgTable(
+  'attributions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    waId: text('wa_id').notNull(),
+    campaignId: text('campaign_id'),
+    kind: text('kind', { enum: ['ad', 'ref'] }).notNull(),
+    refCode: text('ref_code'),
+    sourceId: text('source_id'),
+    sourceType: text('source_type'),
+    sourceUrl: text('source_url'),
+    ctwaClid: text('ctwa_clid'),
+    headline: text('headline'),
+    body: text('body'),
+    wamid: text('wamid').notNull(),
+    at: ts('at').notNull(),
+    freeWindowUntil: ts('free_window_until'),
+    /** When a LeadSubmitted event was queued for this attribution (once). */
+    leadQueuedAt: ts('lead_queued_at'),
+  },
+  (t) => [
+    uniqueIndex('attributions_wamid').on(t.wamid),
+    index('attributions_conversation').on(t.conversationId, t.at),
+    index('attributions_campaign').on(t.campaignId, t.at),
+    index('attributions_wa_id').on(t.waId, t.at),
+  ],
+);
+
+/** Funnel steps a conversation reached that the transcript alone does not show (quote/cart). */
+export const funnelMarks = pgTable(
+  'funnel_marks',
+  {
+    conversationId: text('conversation_id').notNull(),
+    stage: text('stage', { enum: ['cart'] }).notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [uniqueIndex('funnel_marks_key').on(t.conversationId, t.stage)],
+);
+
+/** A template broadcast: draft → confirmed (sending) ⇄ paused → done | cancelled. */
+export const broadcasts = pgTable('broadcasts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  campaignId: text('campaign_id'),
+  templateName: text('template_name').notNull(),
+  /** Variable name → where its value comes from (fixed text, a contact field or a CSV column). */
+  variables: jsonb('variables').notNull(),
+  audience: jsonb('audience').notNull(),
+  /** Contacts who received a marketing message this recently are skipped. */
+  frequencyCapHours: integer('frequency_cap_hours').notNull(),
+  status: text('status', { enum: ['draft', 'sending', 'paused', 'done', 'cancelled'] })
+    .notNull()
+    .default('draft'),
+  createdAt: createdAt(),
+  confirmedAt: ts('confirmed_at'),
+  finishedAt: ts('finished_at'),
+});
+
+/**
+ * One row per candidate recipient of a broadcast, with why it was excluded or where its message
+ * is. `waiting` rows are queued into the outbox a little at a time, so pause and cancel act at once.
+ */
+export const broadcastRecipients = pgTable(
+  'broadcast_recipients',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    broadcastId: text('broadcast_id').notNull(),
+    /** Normalised digits; for invalid numbers, what was given. */
+    waId: text('wa_id').notNull(),
+    name: text('name'),
+    locale: text('locale'),
+    /** CSV columns for this recipient. */
+    fields: jsonb('fields').$type<Record<string, string>>().notNull().default({}),
+    state: text('state', { enum: ['excluded', 'waiting', 'queued', 'cancelled'] }).notNull(),
+    reason: text('reason'),
+    outboxId: text('outbox_id'),
+    queuedAt: ts('queued_at'),
+  },
+  (t) => [
+    index('broadcast_recipients_state').on(t.broadcastId, t.state, t.id),
+    uniqueIndex('broadcast_recipients_outbox').on(t.outboxId),
+  ],
+);
+
+/** Conversions API events, one per (attribution, event): what was sent to Meta and how it went. */
+export const capiEvents = pgTable(
+  'capi_events',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id'),
+    conversationId: text('conversation_id').notNull(),
+    eventName: text('event_name', { enum: ['LeadSubmitted', 'Purchase'] }).notNull(),
+    ctwaClid: text('ctwa_clid').notNull(),
+    value: integer('value'),
+    currency: text('currency'),
+    status: text('status', { enum: ['queued', 'sent', 'failed'] })
+      .notNull()
+      .default('queued'),
+    error: text('error'),
+    createdAt: createdAt(),
+    sentAt: ts('sent_at'),
+  },
+  (t) => [index('capi_events_campaign').on(t.campaignId, t.createdAt)],
+);
+
+/**
+ * PLACEHOLDER — payments (owned by the payments area, pay-core). Defined here only because the
+ * campaign funnel reads it and the table does not exist on this branch yet. At merge keep
+ * pay-core's definition and delete this one; the funnel uses only these columns.
+ */
+export const payments = pgTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    reference: text('reference').notNull(),
+    conversationId: text('conversation_id'),
+    waId: text('wa_id'),
+    purpose: text('purpose').notNull(),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    refundedAmount: integer('refunded_amount').notNull().default(0),
+    status: text('status').notNull(),
+    paidAt: ts('paid_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('payments_conversation').on(t.conversationId)],
+);
+
 export type InboundEventRow = typeof inboundEvents.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
+export type CampaignRow = typeof campaigns.$inferSelect;
+export type AttributionRow = typeof attributions.$inferSelect;
+export type BroadcastRow = typeof broadcasts.$inferSelect;
+export type BroadcastRecipientRow = typeof broadcastRecipients.$inferSelect;

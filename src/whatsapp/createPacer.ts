@@ -1,6 +1,7 @@
 /** Starts tasks no faster than a rate, with a hard cap on starts in any one-second window. */
 export interface Pacer {
-  schedule<T>(task: () => Promise<T>): Promise<T>;
+  /** `bulk` tasks start only when no other task waits, so conversation replies never queue behind a broadcast. */
+  schedule<T>(task: () => Promise<T>, lane?: 'chat' | 'bulk'): Promise<T>;
   stop(): void;
 }
 
@@ -24,10 +25,11 @@ export function createPacer(perSecond: number, now: () => number = () => perform
   let nextAt = 0;
   let timer: NodeJS.Timeout | null = null;
   const queue: (() => void)[] = [];
+  const bulk: (() => void)[] = [];
 
   const pump = () => {
     timer = null;
-    while (queue.length > 0) {
+    while (queue.length > 0 || bulk.length > 0) {
       const t = now();
       const windowFree = filled < limit || t - (starts[head] as number) >= windowMs;
       if (!windowFree || t < nextAt) {
@@ -39,14 +41,14 @@ export function createPacer(perSecond: number, now: () => number = () => perform
       head = (head + 1) % limit;
       filled = Math.min(filled + 1, limit);
       nextAt = Math.max(nextAt, t - gap * catchUp) + gap;
-      (queue.shift() as () => void)();
+      ((queue.length > 0 ? queue : bulk).shift() as () => void)();
     }
   };
 
   return {
-    schedule: (task) =>
+    schedule: (task, lane = 'chat') =>
       new Promise((resolve, reject) => {
-        queue.push(() => void task().then(resolve, reject));
+        (lane === 'bulk' ? bulk : queue).push(() => void task().then(resolve, reject));
         if (!timer) pump();
       }),
     stop() {

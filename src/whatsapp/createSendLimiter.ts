@@ -3,8 +3,11 @@ import { Redis } from 'ioredis';
 import { createPacer } from './createPacer.js';
 
 export interface SendLimiter {
-  /** Resolves when one more message may leave without exceeding the number's rate. */
-  schedule<T>(task: () => Promise<T>): Promise<T>;
+  /**
+   * Resolves when one more message may leave without exceeding the number's rate. `bulk` tasks
+   * (broadcasts) yield to every waiting `chat` task.
+   */
+  schedule<T>(task: () => Promise<T>, lane?: 'chat' | 'bulk'): Promise<T>;
   /** Earliest time a message may go to this recipient (Meta's per-pair limit), reserving it. */
   reserveRecipient(recipient: string, now: number): number;
   stop(): Promise<void>;
@@ -47,14 +50,15 @@ export function createSendLimiter(options: SendLimiterOptions): SendLimiter {
       clearDatastore: false,
       connection,
     });
-    schedule = (task) => shared.schedule(task);
+    // Bottleneck runs lower numbers first; 5 is its default.
+    schedule = (task, lane) => shared.schedule({ priority: lane === 'bulk' ? 8 : 4 }, task);
     stopRate = async () => {
       await shared.stop({ dropWaitingJobs: false }).catch(() => undefined);
       await Promise.resolve(connection?.disconnect(false)).catch(() => undefined);
     };
   } else {
     const pacer = createPacer(rate);
-    schedule = (task) => pacer.schedule(task);
+    schedule = (task, lane) => pacer.schedule(task, lane);
     stopRate = async () => pacer.stop();
   }
   const burst = options.pairBurst ?? 20;

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Router } from 'express';
+import type { Clock } from '../engine/types.js';
+import type { Logger } from '../logger.js';
+import type { Db } from '../store/index.js';
+import { buildCampaignLinks } from './buildCampaignLinks.js';
+import { findCampaign, recordClick } from './campaignsRepo.js';
+import { normalizeRefCode, REF_CODE } from './refCode.js';
+
+const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/campaigns');
+
+// Everything the page needs is served from here: no CDN, no inline script.
+const PAGE_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-cache',
+};
+
+export interface CampaignPagesOptions {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  displayPhoneNumber: string | undefined;
+  publicBaseUrl: string;
+}
+
+/** The `/campaigns` page: static files; the page itself calls `/api` with its credentials. */
+export function campaignsPage(): Router {
+  const router = express.Router();
+  router.get('/', (req, res) => {
+    // The page loads its files by relative URL, which needs the trailing slash.
+    const [pathname, query] = req.originalUrl.split('?');
+    if (!pathname?.endsWith('/')) return void res.redirect(302, `${pathname}/${query ? `?${query}` : ''}`);
+    res.set(PAGE_HEADERS).sendFile(path.join(WEB_DIR, 'index.html'));
+  });
+  router.use(
+    express.static(WEB_DIR, {
+      index: false,
+      setHeaders: (res) => {
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        res.setHeader('Cache-Control', 'no-cache');
+      },
+    }),
+  );
+  return router;
+}
+
+const notFoundPage = (message: string) =>
+  `<!doctype html><html lang="en"><meta charset="utf-8"><title>Link not found</title><body><p>${message}</p></body></html>`;
+
+/**
+ * `GET /c/:code`: the link and QR code a campaign shares. Counts the click, then sends the
+ * visitor on to WhatsApp with the prefilled text carrying the ref code.
+ */
+export function campaignRedirect(options: CampaignPagesOptions): Router {
+  const router = express.Router();
+  router.get('/:code', async (req, res) => {
+    const code = normalizeRefCode(req.params.code);
+    const campaign = REF_CODE.test(code)
+      ? await findCampaign(options.db, { refCode: code, adId: null })
+      : null;
+    const links = campaign && buildCampaignLinks(campaign, options.displayPhoneNumber, options.publicBaseUrl);
+    if (!campaign || !links) {
+      res.status(404).type('html').send(notFoundPage('This link is not active any more.'));
+      return;
+    }
+    await recordClick(options.db, campaign.id, options.clock.now());
+    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).redirect(302, links.waMe);
+  });
+  return router;
+}
