@@ -1,4 +1,4 @@
-import type { Command, Intent, Locale, Understanding } from '../engine/types.js';
+import type { Command, Intent, Understanding } from '../engine/types.js';
 import { classifyIntent } from './classifyIntent.js';
 import { detectLanguage } from './detectLanguage.js';
 import { normalizeText, tokenize } from './normalizeText.js';
@@ -113,8 +113,6 @@ export interface UnderstandOptions {
   catalog?: Catalog;
   /** The moment relative dates count from. */
   now?: Date;
-  /** The conversation's language, used when the text itself does not tell. */
-  locale?: Locale | null;
 }
 
 /**
