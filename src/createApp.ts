@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createHttpApp } from './server/createHttpApp.js';
 import { fireDueTimers, type Store } from './store/index.js';
+import { catalogFromBusiness, createUnderstander } from './understanding/index.js';
 import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
 import { createGraphClient, type GraphClient } from './whatsapp/graphClient.js';
 import { createInboundWriter } from './whatsapp/createInboundWriter.js';
@@ -98,9 +99,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     windowTemplate: config.sender.windowTemplate,
     autoStart: startLoops,
   });
+  const understander = createUnderstander({
+    config,
+    catalog: catalogFromBusiness(business),
+    clock,
+    logger,
+    metrics,
+    business: { name: business.name, city: business.city },
+  });
   const worker = createEventWorker({
     db: store.db,
-    deps: { clock, logger, metrics, engine: { flows, texts, defaultLocale: business.defaultLocale, vars } },
+    deps: {
+      clock,
+      logger,
+      metrics,
+      engine: { flows, texts, defaultLocale: business.defaultLocale, vars },
+      understander,
+    },
     concurrency: config.worker.concurrency,
     maxAttempts: config.worker.eventMaxAttempts,
     onProcessed: () => sender.wake(),

@@ -24,6 +24,7 @@ import {
   type Db,
   type InboundEventRow,
 } from '../store/index.js';
+import type { Understander } from '../understanding/index.js';
 import { understandText } from '../understanding/understandText.js';
 import type { InboundMessagePayload, InboundStatusPayload } from '../whatsapp/parseWebhook.js';
 import { messageContent, toDomainEvent } from '../whatsapp/toDomainEvent.js';
@@ -34,6 +35,8 @@ export interface HandlerDeps {
   metrics: Metrics;
   /** Everything decide() needs but the event id. */
   engine: Omit<DecideContext, 'eventId'>;
+  /** The intent layer; without it, the offline classifier alone (no catalog slots). */
+  understander?: Understander;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
@@ -44,10 +47,16 @@ export type StaffEventPayload =
  * Handles one stored inbound event inside the caller's transaction. Throwing rolls the whole turn
  * back (state, outbox, transcript), and the worker retries the event later.
  */
-export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerDeps): Promise<void> {
+export async function handleEvent(
+  tx: Db,
+  event: InboundEventRow,
+  deps: HandlerDeps,
+  /** The understanding of a text message, computed before the transaction (it may call an LLM). */
+  understood?: Understanding,
+): Promise<void> {
   switch (event.kind) {
     case 'message':
-      return handleMessage(tx, event, event.payload as InboundMessagePayload, deps);
+      return handleMessage(tx, event, event.payload as InboundMessagePayload, deps, understood);
     case 'status':
       return handleStatus(tx, event.payload as InboundStatusPayload, event.conversationId as string);
     case 'timer': {
@@ -88,6 +97,7 @@ async function handleMessage(
   event: InboundEventRow,
   payload: InboundMessagePayload,
   deps: HandlerDeps,
+  understood: Understanding | undefined,
 ) {
   const { message, contact } = payload;
   const at = new Date(Number(message.timestamp) * 1000);
@@ -103,7 +113,12 @@ async function handleMessage(
 
   const domainEvent = toDomainEvent(message);
   if (!domainEvent) return;
-  const understanding = domainEvent.type === 'TextReceived' ? understandText(domainEvent.text) : null;
+  const understanding =
+    domainEvent.type === 'TextReceived'
+      ? (understood ??
+        deps.understander?.understandOffline(domainEvent.text) ??
+        understandText(domainEvent.text))
+      : null;
   // Staff have the conversation: the bot stays silent, except that opting out or in always works.
   const onlyIf =
     conversation.mode === 'bot'
