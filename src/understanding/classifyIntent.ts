@@ -12,6 +12,13 @@ export interface IntentGuess {
 
 /** Below this the model's best in-scope guess is not trusted and the message counts as `other`. */
 const MIN_CONFIDENCE = 0.35;
+/**
+ * Intents that lead straight to a price or a payment, and pleasantries in long messages (greetings
+ * and goodbyes are short), need more certainty: starting a money flow on a guess costs more than
+ * asking again.
+ */
+const MIN_CAREFUL_CONFIDENCE = 0.6;
+const MONEY_INTENTS: ReadonlySet<Intent> = new Set(['ask_price_or_quote', 'pay_or_payment_link_request']);
 
 let model: IntentModel | null = null;
 
@@ -40,7 +47,11 @@ export function classifyIntent(normalized: string): IntentGuess {
   }
   const intent = trained.labels[best] as Intent;
   const confidence = probabilities[best] as number;
-  if (intent === 'other' || confidence < MIN_CONFIDENCE) {
+  // Greetings and goodbyes are short; a long message the model only half-thinks is one is about something else.
+  const pleasantry =
+    (intent === 'greeting' || intent === 'thanks_or_bye') && normalized.split(' ').length > 6;
+  const threshold = pleasantry || MONEY_INTENTS.has(intent) ? MIN_CAREFUL_CONFIDENCE : MIN_CONFIDENCE;
+  if (intent === 'other' || confidence < threshold) {
     const referenced = referenceIntent(normalized);
     if (referenced) return { intent: referenced, confidence: 1 };
     if (intent !== 'other') return { intent: 'other', confidence: 1 - confidence };

@@ -95,6 +95,35 @@ function findPhrase(words: string[], phrase: string[]): number {
   return -1;
 }
 
+interface CompiledCatalog {
+  phrases: { item: CatalogItem; words: string[]; length: number }[];
+  variantNames: Map<string, string[][]>;
+}
+const compiled = new WeakMap<Catalog, CompiledCatalog>();
+
+/** Names and synonyms as normalized words, once per catalog. */
+function compile(catalog: Catalog): CompiledCatalog {
+  let result = compiled.get(catalog);
+  if (result) return result;
+  const { items: itemSynonyms, variants: variantSynonyms } = loadSynonyms();
+  const phrases = catalog.items.flatMap((item) =>
+    [item.name, ...(itemSynonyms[item.id] ?? [])]
+      .map((phrase) => tokenize(normalizeText(phrase)))
+      .filter((words) => words.length > 0)
+      .map((words) => ({ item, words, length: words.join(' ').length })),
+  );
+  const variantNames = new Map<string, string[][]>();
+  for (const value of catalog.items.flatMap((i) => Object.values(i.variants ?? {}).flat())) {
+    variantNames.set(
+      value,
+      [value, ...(variantSynonyms[value] ?? [])].map((n) => tokenize(normalizeText(n))),
+    );
+  }
+  result = { phrases, variantNames };
+  compiled.set(catalog, result);
+  return result;
+}
+
 const SIZE_CUE = /\b(size|taglia|misura|taille|talla|tamanho|grosse|gr)\s+([sml])\b/;
 
 /**
@@ -107,18 +136,13 @@ export function parseCatalog(
 ): { product: string | null; variant: string | null } {
   const normalized = normalizeText(text);
   const words = tokenize(normalized);
-  const { items: itemSynonyms, variants: variantSynonyms } = loadSynonyms();
+  const { phrases, variantNames } = compile(catalog);
   let product: CatalogItem | null = null;
   let bestLength = 0;
-  for (const item of catalog.items) {
-    for (const phrase of [item.name, ...(itemSynonyms[item.id] ?? [])]) {
-      const phraseWords = tokenize(normalizeText(phrase));
-      if (phraseWords.length === 0) continue;
-      const length = phraseWords.join(' ').length;
-      if (length > bestLength && findPhrase(words, phraseWords) >= 0) {
-        product = item;
-        bestLength = length;
-      }
+  for (const { item, words: phraseWords, length } of phrases) {
+    if (length > bestLength && findPhrase(words, phraseWords) >= 0) {
+      product = item;
+      bestLength = length;
     }
   }
 
@@ -137,7 +161,7 @@ export function parseCatalog(
     if (variant) break;
     // Colour and size words name a variant only next to a product, or in a short answer.
     if (!product && words.length > 3) continue;
-    const names = [value, ...(variantSynonyms[value] ?? [])].map((n) => tokenize(normalizeText(n)));
+    const names = variantNames.get(value) ?? [];
     if (
       names.some(
         (name) => name.length > 0 && name.every((w) => words.includes(w)) && name.join('').length > 1,

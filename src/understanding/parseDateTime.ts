@@ -38,11 +38,11 @@ const MONTHS: Record<string, number> = {};
 
 const RELATIVE_DAYS: [RegExp, number][] = [
   [
-    /\b(dopodomani|day after tomorrow|apres demain|pasado manana|depois de amanha|ubermorgen|uebermorgen)\b/,
+    /\b(dopodomani|day after tomorrow|apres demain|pasado manana|depois de amanha|ubermorgen|uebermorgen)\b/g,
     2,
   ],
-  [/\b(oggi|today|tonight|stasera|aujourd hui|ce soir|hoy|esta noche|hoje|heute)\b/, 0],
-  [/\b(domani|tomorrow|tmrw|tmr|demain|manana|amanha|morgen)\b/, 1],
+  [/\b(oggi|today|tonight|stasera|aujourd hui|ce soir|hoy|esta noche|hoje|heute)\b/g, 0],
+  [/\b(domani|tomorrow|tmrw|tmr|demain|manana|amanha|morgen)\b/g, 1],
 ];
 const NEXT_WORDS = /^(prossim[oa]|next|prochain[e]?|proxim[oa]|que viene|nachsten?|kommenden?)$/;
 
@@ -59,13 +59,20 @@ const DAY_MONTH = new RegExp(
 const MONTH_DAY = new RegExp(`\\b(${MONTH_NAMES})\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?:,?\\s+(\\d{4}))?`);
 
 /** Today's local date and weekday in a time zone. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function localToday(now: Date, timeZone: string): { year: number; month: number; day: number } {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(now);
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  const parts = formatter.formatToParts(now);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   return { year: get('year'), month: get('month'), day: get('day') };
 }
@@ -127,7 +134,7 @@ export function parseDate(text: string, now: Date, timeZone: string): { date: st
   }
 
   for (const [pattern, days] of RELATIVE_DAYS) {
-    for (const m of text.matchAll(new RegExp(pattern.source, 'g'))) {
+    for (const m of text.matchAll(pattern)) {
       // "guten Morgen" and "por la mañana" are mornings, not tomorrow.
       if (days === 1 && /(guten|gute[nr]?|por la|de la|pela|de|esta|this) $/.test(text.slice(0, m.index)))
         continue;

@@ -172,3 +172,16 @@ describe('understandText: short replies, commands and answers', () => {
     expect((performance.now() - start) / (texts.length * 5)).toBeLessThan(5);
   });
 });
+
+describe('the training corpus', () => {
+  test('every language has phrases for every intent', async () => {
+    const { loadCorpus } = await import('../../src/understanding/loadCorpus.js');
+    const corpus = loadCorpus();
+    for (const locale of ['it', 'en', 'fr', 'es', 'pt', 'de'] as const) {
+      for (const intent of INTENTS) {
+        const count = corpus.filter((line) => line.locale === locale && line.intent === intent).length;
+        expect({ locale, intent, enough: count >= 8 }).toEqual({ locale, intent, enough: true });
+      }
+    }
+  });
+});
