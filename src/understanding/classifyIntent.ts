@@ -1,5 +1,5 @@
 import type { Intent } from '../engine/types.js';
-import { trainIntentModel, type IntentModel } from './intentModel.js';
+import { mulberry32, trainIntentModel, withTypo, type IntentModel } from './intentModel.js';
 import { referenceIntent, ruleIntent } from './intentRules.js';
 import { loadCorpus } from './loadCorpus.js';
 import { normalizeText } from './normalizeText.js';
@@ -24,9 +24,14 @@ let model: IntentModel | null = null;
 
 /** The classifier trained from `corpus/`, built once per process on first use (about a second). */
 export function getIntentModel(): IntentModel {
-  model ??= trainIntentModel(
-    loadCorpus().map((line) => ({ text: normalizeText(line.text), label: line.intent })),
-  );
+  if (!model) {
+    const random = mulberry32(11);
+    const examples = loadCorpus().map((line) => ({ text: normalizeText(line.text), label: line.intent }));
+    model = trainIntentModel([
+      ...examples,
+      ...examples.map((e) => ({ text: withTypo(e.text, random), label: e.label })),
+    ]);
+  }
   return model;
 }
 

@@ -46,7 +46,7 @@ export function extractFeatures(normalized: string): Map<string, number> {
 }
 
 /** Deterministic pseudo-random numbers, so training gives the same model on every start. */
-function mulberry32(seed: number) {
+export function mulberry32(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -67,7 +67,7 @@ interface SparseVector {
  * Same examples and options → the same weights, bit for bit.
  */
 export function trainIntentModel(examples: Example[], options: TrainOptions = {}): IntentModel {
-  const { epochs = 12, learningRate = 0.5, l2 = 1e-5, seed = 7 } = options;
+  const { epochs = 8, learningRate = 0.5, l2 = 1e-5, seed = 7 } = options;
   const labels = [...new Set(examples.map((e) => e.label))].sort();
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
   const vocabulary = new Map<string, number>();
@@ -155,4 +155,26 @@ export function trainIntentModel(examples: Example[], options: TrainOptions = {}
       return { probabilities: Float64Array.from(softmax(x)), known: x.indices.length };
     },
   };
+}
+
+/**
+ * The same text with one typo in one longer word (a letter dropped, doubled or swapped with the
+ * next), the way people type on a phone. Training on both teaches the character features that a
+ * misspelt word still means the same.
+ */
+export function withTypo(normalized: string, random: () => number): string {
+  const words = tokenize(normalized);
+  const candidates = words.flatMap((w, i) => (w.length >= 4 && !NUMBER.test(w) ? [i] : []));
+  if (candidates.length === 0) return normalized;
+  const index = candidates[Math.floor(random() * candidates.length)] as number;
+  const word = words[index] as string;
+  const at = 1 + Math.floor(random() * (word.length - 2));
+  const kind = Math.floor(random() * 3);
+  words[index] =
+    kind === 0
+      ? word.slice(0, at) + word.slice(at + 1)
+      : kind === 1
+        ? word.slice(0, at) + word[at] + word.slice(at)
+        : word.slice(0, at) + word[at + 1] + word[at] + word.slice(at + 2);
+  return words.join(' ');
 }
