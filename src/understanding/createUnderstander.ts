@@ -133,8 +133,14 @@ export function createUnderstander(options: UnderstanderOptions): Understander {
         logger.error({ err: error }, 'offline understanding failed');
         return { intent: 'other', command: null, language: null, slots: { ...EMPTY_SLOTS }, answer: null };
       }
-      if (!client || !text.trim()) {
-        metrics?.understood.inc({ source: 'offline', outcome: client ? 'empty' : 'disabled' });
+      if (!client) {
+        metrics?.understood.inc({ source: 'offline', outcome: 'disabled' });
+        return offline;
+      }
+      // Keywords, plain yes/no and messages without words ("2", "👍") are exact offline; asking a
+      // model would only add latency to the taps that confirm things.
+      if (offline.command || offline.answer || !/\p{L}{2}/u.test(text)) {
+        metrics?.understood.inc({ source: 'offline', outcome: 'exact' });
         return offline;
       }
       const started = performance.now();

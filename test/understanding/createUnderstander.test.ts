@@ -257,3 +257,12 @@ describe('the understanding prompt', () => {
     ).toThrow('prompt placeholder {{nobody}} has no value');
   });
 });
+
+describe('createUnderstander skips the LLM where the offline answer is exact', () => {
+  test.each(['STOP', 'sì', 'ok 👍', '2', '👋', 'annulla'])('%s', async (text) => {
+    const understander = createUnderstander({ config: config(), catalog, clock, logger });
+    const scope = nock('http://llm.test').post('/v1/chat/completions').reply(500);
+    await understander.understand(text);
+    expect(scope.isDone()).toBe(false);
+  });
+});
