@@ -163,12 +163,9 @@ export function createUnderstander(options: UnderstanderOptions): Understander {
         });
         metrics?.llmSeconds.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
         metrics?.understood.inc({ source: 'llm', outcome: 'ok' });
-        // Keyword commands are exact by design; a model never overrides STOP or START.
-        const intent =
-          offline.command === 'stop' ? 'opt_out' : offline.command === 'start' ? 'opt_in' : answer.intent;
         return {
-          intent,
-          command: offline.command,
+          intent: answer.intent,
+          command: null,
           language: answer.language ?? offline.language,
           slots: mergeSlots(offline.slots, answer, catalog),
           // A yes that moves money must be plain; the model only fills in when the parser saw neither.

@@ -126,9 +126,15 @@ export function understandText(text: string, options: UnderstandOptions = {}): U
   const normalized = normalizeText(text);
   const command = detectCommand(text);
   const answer = detectAnswer(normalized);
-  let intent: Intent = classifyIntent(normalized).intent;
-  if (command === 'stop') intent = 'opt_out';
-  if (command === 'start') intent = 'opt_in';
+  // A keyword is the whole message: STOP and START are consent, the others carry no intent.
+  const intent: Intent =
+    command === 'stop'
+      ? 'opt_out'
+      : command === 'start'
+        ? 'opt_in'
+        : command
+          ? 'other'
+          : classifyIntent(normalized).intent;
   const slots = parseSlots(text, { catalog: options.catalog, now: options.now });
   return { intent, command, language: detectLanguage(text), slots, answer };
 }

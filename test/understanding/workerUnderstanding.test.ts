@@ -89,6 +89,20 @@ describe.each(storeKinds)('the worker understands before the turn, on %s', (_kin
     expect(app.graph.sent.length).toBeGreaterThan(0);
   });
 
+  test('during a handoff the LLM is not asked, and STOP still opts out', async () => {
+    await app.post(metaWebhook({ messages: [text('I want to talk to a human')] }));
+    nock('http://llm.test').post('/v1/chat/completions').reply(200, completion('talk_to_human'));
+    await app.settle();
+    expect(await mode()).toBe('handoff');
+    const scope = nock('http://llm.test').post('/v1/chat/completions').reply(200, completion('other'));
+    await app.post(metaWebhook({ messages: [text('hello? is anyone reading this')] }));
+    await app.post(metaWebhook({ messages: [text('STOP')] }));
+    await app.settle();
+    expect(scope.isDone()).toBe(false);
+    const consent = await store.db.query.consentEvents.findMany();
+    expect(consent.map((c) => c.action)).toEqual(['opt_out']);
+  });
+
   test('without a key no LLM is called', async () => {
     await app.close();
     app = await createTestApp(store);
