@@ -85,7 +85,7 @@ const YES_PHRASES = [
 const NO = new Set('no nope nah non nao nein niente nada negativo nee'.split(' '));
 /** Words that may follow a yes or no without changing it ("yes please", "no grazie", "ok 👍"). */
 const POLITE = new Set(
-  'please pls grazie thanks thank you merci gracias obrigado obrigada danke bitte por favor per favore s il vous plait svp ok hello'.split(
+  'please pls grazie thanks thank you merci gracias obrigado obrigada danke bitte por favor per favore s il vous plait svp ok'.split(
     ' ',
   ),
 );
