@@ -12,7 +12,8 @@ const RULES: [Intent, RegExp][] = [
   ],
   [
     'opt_out',
-    /\b(cancel\w*|annull\w*|stop\w*|disdic\w*|sospend\w*|kundig\w*|beend\w*|end)\b.{0,30}\b(newsletter|subscri\w*|abonnement|iscrizione|suscripcion|subscricao|assinatura|abo)\b/,
+    // "cancel my gym subscription" is not about us; cancelling a newsletter or our messages is.
+    /\b(cancel\w*|annull\w*|stop\w*|disdic\w*|sospend\w*|kundig\w*|beend\w*|end|anul\w*|arret\w*|desactiv\w*)\b.{0,30}\b(newsletter|mailing list|promo\w*|notifich\w*|notifications?|nachrichten|mensajes|mensagens|messages|messaggi)\b/,
   ],
 ];
 
