@@ -66,6 +66,7 @@ const envSchema = z.object({
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl('an OpenAI-compatible API base URL'),
   OPENAI_MODEL: z.preprocess(blankToUndefined, z.string().default('gpt-4o-mini')),
+  OPENAI_TIMEOUT_MS: positiveInt(2_500, 'a timeout in milliseconds'),
   STRIPE_SECRET_KEY: z.preprocess(
     blankToUndefined,
     z
@@ -193,7 +194,7 @@ export interface Config {
   server: { host: string; port: number; publicBaseUrl: string; webhookMaxBodyBytes: number };
   store: { databaseUrl: string | undefined; dataDir: string };
   whatsapp: WhatsAppConfig;
-  openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string; timeoutMs: number };
   stripe: {
     secretKey: string | undefined;
     webhookSecret: string | undefined;
@@ -328,7 +329,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
     store: { databaseUrl: e.DATABASE_URL, dataDir: path.resolve(e.DATA_DIR) },
     whatsapp,
-    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
+    openai: {
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.OPENAI_MODEL,
+      timeoutMs: e.OPENAI_TIMEOUT_MS,
+    },
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,

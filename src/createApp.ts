@@ -18,6 +18,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createHttpApp } from './server/createHttpApp.js';
 import { requireApiToken } from './server/requireApiToken.js';
 import { fireDueTimers, type Store } from './store/index.js';
+import { catalogFromBusiness, createUnderstander } from './understanding/index.js';
 import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
 import { createGraphClient, type GraphClient } from './whatsapp/graphClient.js';
 import { createInboundWriter } from './whatsapp/createInboundWriter.js';
@@ -129,6 +130,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     autoStart: startLoops,
   });
   wakeSender = () => sender.wake();
+  const understander = createUnderstander({
+    config,
+    catalog: catalogFromBusiness(business),
+    clock,
+    logger,
+    metrics,
+    business: { name: business.name, city: business.city },
+  });
   const worker = createEventWorker({
     db: store.db,
     deps: {
@@ -138,6 +147,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       engine: { flows, texts, defaultLocale: business.defaultLocale, vars, business, waTemplates },
       ...(options.loadFacts ? { loadFacts: options.loadFacts } : {}),
       campaigns: campaigns.hooks,
+      understander,
     },
     concurrency: config.worker.concurrency,
     maxAttempts: config.worker.eventMaxAttempts,

@@ -109,7 +109,14 @@ export function decide(
   if (CUSTOMER_EVENTS.has(event.type)) s = { ...s, lastInboundAt: now.toISOString() };
   const windowOpen = s.lastInboundAt !== null && now.getTime() - Date.parse(s.lastInboundAt) < WINDOW_MS;
 
-  if (understanding?.language && understanding.language !== s.locale) {
+  const current = s.step ? ctx.flows.flows.get(s.flow)?.steps[s.step] : undefined;
+  // Free text a step asked for (a name, an address, an engraving) is data, not the customer's language.
+  const answersFreeText =
+    event.type === 'TextReceived' &&
+    current?.on?.text !== undefined &&
+    !understanding?.command &&
+    understanding?.intent === 'other';
+  if (understanding?.language && understanding.language !== s.locale && !answersFreeText) {
     s = { ...s, locale: understanding.language };
     emit({ type: 'SetLocale', locale: understanding.language });
   }

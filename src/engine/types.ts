@@ -99,6 +99,11 @@ export interface Understanding {
   /** Detected language of the text, when confident. */
   language: Locale | null;
   slots: Slots;
+  /**
+   * A plain "yes" or "no" when the whole message is one ("sì", "ok 👍", "nein danke"); null or
+   * absent otherwise. Money steps may take a yes from here or from a button, never from an intent.
+   */
+  answer?: 'yes' | 'no' | null;
 }
 
 /**

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../engine/types.js';
+import { migrateState } from '../engine/state.js';
+import type { Clock, Understanding } from '../engine/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import {
   findDueHeads,
+  getConversation,
   lockPendingEvent,
   markEventDone,
   recordEventFailure,
@@ -12,6 +14,8 @@ import {
 import { backoffMs } from './backoff.js';
 import { handleEvent, type HandlerDeps } from './handleEvent.js';
 import { startLoop, type Loop } from './loop.js';
+import type { InboundMessagePayload } from '../whatsapp/parseWebhook.js';
+import { toDomainEvent } from '../whatsapp/toDomainEvent.js';
 
 export interface EventWorkerOptions {
   db: Db;
@@ -44,15 +48,47 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
   const logger: Logger = deps.logger;
   const metrics: Metrics = deps.metrics;
 
+  /**
+   * Understands a text message before the turn's transaction, because an LLM call can take
+   * seconds and the transaction holds the conversation lock. Stored events never change, so the
+   * answer stays valid for the turn; on any problem the turn understands offline instead.
+   */
+  async function understandAhead(eventId: number): Promise<Understanding | undefined> {
+    const understander = deps.understander;
+    if (!understander?.usesModel) return undefined;
+    try {
+      const row = await db.query.inboundEvents.findFirst({
+        where: (e, { eq }) => eq(e.id, eventId),
+        columns: { kind: true, payload: true, conversationId: true },
+      });
+      if (row?.kind !== 'message') return undefined;
+      const event = toDomainEvent((row.payload as InboundMessagePayload).message);
+      if (event?.type !== 'TextReceived') return undefined;
+      const conversation = row.conversationId ? await getConversation(db, row.conversationId) : null;
+      // Staff have the conversation: only STOP/START matter, and the offline path reads those.
+      if (conversation && conversation.mode !== 'bot') return undefined;
+      return await understander.understand(event.text, {
+        locale: migrateState(conversation?.state)?.locale ?? null,
+      });
+    } catch (error) {
+      logger.warn(
+        { eventId, err: error },
+        'could not understand ahead of the turn; the turn will understand offline',
+      );
+      return undefined;
+    }
+  }
+
   async function processHead(head: { id: number; conversationId: string | null }): Promise<boolean> {
     const lockKey = head.conversationId ?? `event:${head.id}`;
     let kind = 'unknown';
     try {
+      const understood = await understandAhead(head.id);
       const handled = await db.transaction(async (tx) => {
         const event = await lockPendingEvent(tx as unknown as Db, lockKey, head.id, id);
         if (!event) return false;
         kind = event.kind;
-        await handleEvent(tx as unknown as Db, event, deps);
+        await handleEvent(tx as unknown as Db, event, deps, understood);
         await markEventDone(tx as unknown as Db, event.id);
         return true;
       });

@@ -27,6 +27,7 @@ import {
   type Db,
   type InboundEventRow,
 } from '../store/index.js';
+import type { Understander } from '../understanding/index.js';
 import { understandText } from '../understanding/understandText.js';
 import type {
   InboundEventPayload,
@@ -48,6 +49,8 @@ export interface HandlerDeps {
   loadFacts?: (db: Db, query: { waId: string; text: string | null; now: Date }) => Promise<ConversationFacts>;
   /** Campaign attribution and funnel tracking around a customer's turn. */
   campaigns?: CampaignHooks;
+  /** The intent layer; without it, the offline classifier alone (no catalog slots). */
+  understander?: Understander;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
@@ -58,10 +61,16 @@ export type StaffEventPayload =
  * Handles one stored inbound event inside the caller's transaction. Throwing rolls the whole turn
  * back (state, outbox, transcript), and the worker retries the event later.
  */
-export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerDeps): Promise<void> {
+export async function handleEvent(
+  tx: Db,
+  event: InboundEventRow,
+  deps: HandlerDeps,
+  /** The understanding of a text message, computed before the transaction (it may call an LLM). */
+  understood?: Understanding,
+): Promise<void> {
   switch (event.kind) {
     case 'message':
-      return handleMessage(tx, event, event.payload as InboundMessagePayload, deps);
+      return handleMessage(tx, event, event.payload as InboundMessagePayload, deps, understood);
     case 'status':
       return handleStatus(tx, event.payload as InboundStatusPayload, event.conversationId as string);
     case 'timer': {
@@ -113,6 +122,7 @@ async function handleMessage(
   event: InboundEventRow,
   payload: InboundMessagePayload,
   deps: HandlerDeps,
+  understood: Understanding | undefined,
 ) {
   const { message, contact } = payload;
   const at = new Date(Number(message.timestamp) * 1000);
@@ -130,7 +140,13 @@ async function handleMessage(
   const domainEvent = campaign?.event ?? toDomainEvent(message);
   if (!domainEvent) return;
   const words = campaign ? campaign.words : domainEvent.type === 'TextReceived' ? domainEvent.text : null;
-  const understanding = words === null ? null : understandText(words);
+  // The worker understood the raw text ahead of the transaction; a campaign marker changes the words.
+  const understanding =
+    words === null
+      ? null
+      : ((campaign ? null : understood) ??
+        deps.understander?.understandOffline(words) ??
+        understandText(words));
   // Staff have the conversation: the bot stays silent, except that opting out or in always works.
   const onlyIf =
     conversation.mode === 'bot'
