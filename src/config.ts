@@ -114,6 +114,24 @@ const envSchema = z.object({
     'how long to wait for a status webhook before re-sending a message interrupted mid-send',
   ),
   WHATSAPP_WINDOW_TEMPLATE: optionalString,
+  HANDOFF_PICKUP_MINUTES: positiveInt(
+    15,
+    'minutes a handed-over customer waits before being offered the bot again',
+  ),
+  HANDOFF_ROUND_ROBIN: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['true', 'false'], { message: 'expected true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+  ),
+  SESSION_IDLE_MINUTES: positiveInt(120, 'minutes of inactivity after which a staff session ends'),
+  SESSION_MAX_HOURS: positiveInt(12, 'hours after which a staff session ends whatever happens'),
+  ADMIN_EMAIL: z.preprocess(blankToUndefined, z.email({ message: 'expected an email address' }).optional()),
+  ADMIN_PASSWORD: z.preprocess(
+    blankToUndefined,
+    z.string().min(10, { message: 'expected a password of at least 10 characters' }).optional(),
+  ),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -157,6 +175,15 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   worker: { concurrency: number; eventMaxAttempts: number };
   sender: { maxAttempts: number; ambiguousGraceMs: number; windowTemplate: string | undefined };
+  inbox: {
+    pickupMinutes: number;
+    /** Give each new handoff to the staff member who got one longest ago. */
+    roundRobin: boolean;
+    sessionIdleMinutes: number;
+    sessionMaxHours: number;
+    /** The first admin, created on first start when no staff exists yet. */
+    admin: { email: string; password: string } | undefined;
+  };
 }
 
 /** Raised when the environment cannot make a valid configuration; lists every bad variable. */
@@ -237,6 +264,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (whatsapp.mode === 'live' && !e.API_TOKEN)
     problems.push('API_TOKEN: required outside sandbox mode (a random string of at least 24 characters)');
 
+  if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD))
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both to create the first admin, or neither');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -264,6 +294,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxAttempts: e.SEND_MAX_ATTEMPTS,
       ambiguousGraceMs: e.AMBIGUOUS_SEND_GRACE_MS,
       windowTemplate: e.WHATSAPP_WINDOW_TEMPLATE,
+    },
+    inbox: {
+      pickupMinutes: e.HANDOFF_PICKUP_MINUTES,
+      roundRobin: e.HANDOFF_ROUND_ROBIN,
+      sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+      sessionMaxHours: e.SESSION_MAX_HOURS,
+      admin:
+        e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
     },
   });
 }

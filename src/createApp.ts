@@ -12,6 +12,7 @@ import { createOutboxSender, type OutboxSender } from './jobs/outboxSender.js';
 import { startLoop, type Loop } from './jobs/loop.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createInbox, type Inbox } from './inbox/createInbox.js';
 import { createHttpApp } from './server/createHttpApp.js';
 import { fireDueTimers, type Store } from './store/index.js';
 import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
@@ -46,6 +47,7 @@ export interface App {
   texts: TextCatalog;
   worker: EventWorker;
   sender: OutboxSender;
+  inbox: Inbox;
   /** The one door for WhatsApp webhooks: HTTP and tests both come in here. */
   receive(rawBody: Buffer | string, signature: string | undefined): Promise<IngestResult>;
   /** Fires due timers, processes due events and sends due messages until nothing is left. */
@@ -83,6 +85,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     redisUrl: config.redisUrl,
   });
   const startLoops = options.startLoops ?? true;
+  const inbox = await createInbox({
+    root: ROOT,
+    config,
+    store,
+    clock,
+    logger,
+    metrics,
+    business,
+    texts,
+    vars,
+    apiToken: options.secrets.apiToken,
+    wake: { worker: () => worker.wake(), sender: () => sender.wake() },
+  });
 
   const sender = createOutboxSender({
     db: store.db,
@@ -97,13 +112,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     ambiguousGraceMs: config.sender.ambiguousGraceMs,
     windowTemplate: config.sender.windowTemplate,
     autoStart: startLoops,
+    onRecorded: (rows) => inbox.sendsRecorded(rows),
   });
   const worker = createEventWorker({
     db: store.db,
-    deps: { clock, logger, metrics, engine: { flows, texts, defaultLocale: business.defaultLocale, vars } },
+    deps: {
+      clock,
+      logger,
+      metrics,
+      engine: { flows, texts, defaultLocale: business.defaultLocale, vars },
+      handoff: inbox.hooks,
+    },
     concurrency: config.worker.concurrency,
     maxAttempts: config.worker.eventMaxAttempts,
-    onProcessed: () => sender.wake(),
+    onProcessed: (event) => {
+      sender.wake();
+      inbox.eventProcessed(event);
+    },
     autoStart: startLoops,
   });
   const timers: Loop | null = startLoops
@@ -133,13 +158,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     texts,
     worker,
     sender,
+    inbox,
     receive,
     async settle() {
       for (;;) {
         const fired = await fireDueTimers(store.db, clock.now(), 100);
         const handled = await worker.drain();
         const sent = await sender.drain();
-        if (fired + handled + sent === 0) return;
+        if (fired + handled + sent === 0) return inbox.feed.flush();
       }
     },
     async close() {
@@ -147,6 +173,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await worker.stop();
       await sender.stop();
       await limiter.stop();
+      await inbox.close();
     },
   };
   const http = createHttpApp({
@@ -155,11 +182,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     metrics,
     apiToken: options.secrets.apiToken,
+    apiAuth: inbox.auth.api,
     verifyToken: config.whatsapp.verifyToken,
     webhookMaxBodyBytes: config.server.webhookMaxBodyBytes,
     receiveWhatsApp: receive,
     onEventStored: () => worker.wake(),
-    mounts: options.mounts?.(core) ?? [],
+    mounts: [...inbox.mounts, ...(options.mounts?.(core) ?? [])],
   });
   return { ...core, http };
 }

@@ -1,4 +1,5 @@
 import { decide, type DecideContext } from '../engine/decide.js';
+import type { HandoffHooks } from '../inbox/createHandoffHooks.js';
 import { migrateState } from '../engine/state.js';
 import {
   isSendEffect,
@@ -34,11 +35,14 @@ export interface HandlerDeps {
   metrics: Metrics;
   /** Everything decide() needs but the event id. */
   engine: Omit<DecideContext, 'eventId'>;
+  /** The inbox's side of handoffs (queue, events, pickup timer); absent in engine-only setups. */
+  handoff?: HandoffHooks;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
 export type StaffEventPayload =
-  { action: 'release'; closingText: string | null } | { action: 'takeover'; reason: string };
+  | { action: 'release'; closingText: string | null; by?: string }
+  | { action: 'takeover'; reason: string; by?: string };
 
 /**
  * Handles one stored inbound event inside the caller's transaction. Throwing rolls the whole turn
@@ -53,6 +57,7 @@ export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerD
     case 'timer': {
       const payload = event.payload as { name: string; payload: unknown };
       const conversation = await requireConversation(tx, event.conversationId);
+      if (payload.name === 'handoff_pickup') return deps.handoff?.pickupDue(tx, conversation, event);
       if (conversation.mode !== 'bot') return;
       return runTurn(
         tx,
@@ -103,6 +108,12 @@ async function handleMessage(
 
   const domainEvent = toDomainEvent(message);
   if (!domainEvent) return;
+  if (
+    conversation.mode === 'handoff' &&
+    domainEvent.type === 'ChoiceMade' &&
+    (await deps.handoff?.customerChoice(tx, conversation, event, domainEvent.choiceId))
+  )
+    return;
   const understanding = domainEvent.type === 'TextReceived' ? understandText(domainEvent.text) : null;
   // Staff have the conversation: the bot stays silent, except that opting out or in always works.
   const onlyIf =
@@ -148,6 +159,7 @@ async function handleStaff(tx: Db, event: InboundEventRow, payload: StaffEventPa
       conversation,
       [{ type: 'OpenHandoff', id: `evt-${event.id}:0`, reason: payload.reason }],
       deps,
+      payload.by,
     );
     return;
   }
@@ -189,6 +201,8 @@ export async function applyEffects(
   conversation: ConversationRow,
   effects: Effect[],
   deps: HandlerDeps,
+  /** The staff member whose action caused these effects, if any. */
+  by?: string,
 ): Promise<void> {
   await insertOutbox(
     tx,
@@ -218,6 +232,7 @@ export async function applyEffects(
       case 'OpenHandoff':
         await saveConversation(tx, conversation.id, { mode: 'handoff', handoffReason: effect.reason });
         deps.metrics.handoffs.inc({ reason: effect.reason });
+        await deps.handoff?.opened(tx, conversation, effect, by);
         deps.logger.info(
           { conversation: logRef(conversation.id), reason: effect.reason },
           'conversation handed to staff',
@@ -225,6 +240,7 @@ export async function applyEffects(
         break;
       case 'CloseHandoff':
         await saveConversation(tx, conversation.id, { mode: 'bot', handoffReason: null });
+        await deps.handoff?.closed(tx, conversation);
         break;
       case 'RecordConsent':
         await recordConsent(tx, {

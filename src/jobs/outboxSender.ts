@@ -45,6 +45,8 @@ export interface OutboxSenderOptions {
   idleMs?: number;
   /** Off: nothing runs until drain() is called (tests). */
   autoStart?: boolean;
+  /** Told after sends or refusals are committed to the transcript (the inbox's live updates). */
+  onRecorded?: (rows: { outboxId: string; conversationId: string | null }[]) => void;
 }
 
 export interface OutboxSender extends Loop {
@@ -80,6 +82,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const accepted = createBatcher<AcceptedSend>(
     async (sends) => {
       await recordAcceptedSends(db, sends);
+      options.onRecorded?.(sends);
       return [];
     },
     200,
@@ -200,6 +203,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         });
       }
     });
+    options.onRecorded?.([{ outboxId: row.id, conversationId: row.conversationId }]);
     logger.warn({ outboxId: row.id, code, reason }, 'message not sent');
   }
 
