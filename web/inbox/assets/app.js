@@ -408,7 +408,16 @@ async function openConversation(id, { push = true } = {}) {
   $('app').dataset.pane = 'thread';
   $('no-conversation').hidden = true;
   $('thread').hidden = false;
-  $('messages').replaceChildren(el('li', 'loading', 'Loading the conversation…'));
+  if (state.open?.id !== id) {
+    // Nothing of the previous conversation may stay clickable while this one loads.
+    state.open = null;
+    $('thread-name').textContent = '';
+    $('thread-sub').textContent = 'Loading…';
+    $('thread-banner').hidden = true;
+    for (const button of ['take', 'assign', 'resolve']) $(button).hidden = true;
+    $('composer').hidden = true;
+    $('messages').replaceChildren(el('li', 'loading', 'Loading the conversation…'));
+  }
   $('messages').setAttribute('aria-busy', 'true');
   try {
     const data = await api(`/conversations/${enc(id)}`);
