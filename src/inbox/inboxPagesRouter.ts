@@ -13,6 +13,7 @@ import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyPassword 
 import {
   consumeInvite,
   createSession,
+  deleteExpiredSessions,
   deleteSession,
   findStaffByEmail,
   normaliseEmail,
@@ -65,6 +66,8 @@ export function inboxPagesRouter(options: {
 
   async function startSession(res: Response, userId: string) {
     const now = clock.now();
+    // Sign-ins are rare enough to sweep ended sessions here instead of on a timer.
+    await deleteExpiredSessions(db, now, auth.limits.idleMs);
     const session = await createSession(db, userId, now, auth.limits);
     res.cookie(SESSION_COOKIE, session.id, auth.cookieOptions(session.expiresAt.getTime() - now.getTime()));
     return session;
