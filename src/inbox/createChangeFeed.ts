@@ -4,8 +4,16 @@ import type { InboxHub } from './createInboxHub.js';
 import { messagesByKeys, queueItems } from './handoffRepo.js';
 
 export interface ChangeFeed {
-  /** Something of this conversation was committed; `wamid`/`outboxId` name a changed message. */
-  touched(change: { conversationId: string; wamid?: string | null; outboxId?: string | null }): void;
+  /**
+   * Something of this conversation was committed; `wamid`/`outboxId` name a changed message.
+   * `summary: false` when the queue row cannot have changed (a delivery tick).
+   */
+  touched(change: {
+    conversationId: string;
+    wamid?: string | null;
+    outboxId?: string | null;
+    summary?: boolean;
+  }): void;
   /** Publishes what is pending now (tests and shutdown). */
   flush(): Promise<void>;
 }
@@ -55,7 +63,9 @@ export function createChangeFeed(options: {
 
   return {
     touched(change) {
-      conversations.add(change.conversationId);
+      // No page open anywhere: nothing to read back.
+      if (hub.listeners === 0 && !hub.shared) return;
+      if (change.summary !== false) conversations.add(change.conversationId);
       if (change.wamid) wamids.add(change.wamid);
       if (change.outboxId) outboxIds.add(change.outboxId);
       timer ??= setTimeout(() => void flush(), delayMs);

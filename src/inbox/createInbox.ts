@@ -111,7 +111,12 @@ export async function createInbox(options: InboxOptions): Promise<Inbox> {
       const payload = event.payload as { message?: { id?: string }; status?: { id?: string } };
       const wamid =
         event.kind === 'message' ? payload.message?.id : event.kind === 'status' ? payload.status?.id : null;
-      feed.touched({ conversationId: event.conversationId, wamid: wamid ?? null });
+      // A delivery tick changes one transcript line, not the queue row.
+      feed.touched({
+        conversationId: event.conversationId,
+        wamid: wamid ?? null,
+        summary: event.kind !== 'status',
+      });
     },
     sendsRecorded(rows) {
       for (const row of rows)

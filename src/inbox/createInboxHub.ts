@@ -13,8 +13,11 @@ export type InboxUpdate =
 export interface InboxHub {
   /** Delivers an update to every listener of every instance. Call after the data is committed. */
   publish(update: InboxUpdate): void;
-  subscribe(listener: (update: InboxUpdate) => void): () => void;
+  /** `chunk` is the update as one Server-Sent Event, serialized once for every listener. */
+  subscribe(listener: (update: InboxUpdate, chunk: string) => void): () => void;
   readonly listeners: number;
+  /** Whether updates also go to other instances (Redis), so they are worth publishing unheard here. */
+  readonly shared: boolean;
   close(): Promise<void>;
 }
 
@@ -26,12 +29,14 @@ const CHANNEL = 'wca:inbox:updates';
  * same conversation move.
  */
 export function createInboxHub(options: { redisUrl?: string | undefined; logger: Logger }): InboxHub {
-  const listeners = new Set<(update: InboxUpdate) => void>();
+  const listeners = new Set<(update: InboxUpdate, chunk: string) => void>();
   const origin = randomBytes(8).toString('hex');
   const deliver = (update: InboxUpdate) => {
+    if (listeners.size === 0) return;
+    const chunk = `event: ${update.type}\ndata: ${JSON.stringify(update)}\n\n`;
     for (const listener of listeners) {
       try {
-        listener(update);
+        listener(update, chunk);
       } catch (error) {
         options.logger.error({ err: error }, 'inbox listener failed');
       }
@@ -87,6 +92,7 @@ export function createInboxHub(options: { redisUrl?: string | undefined; logger:
     get listeners() {
       return listeners.size;
     },
+    shared: pub !== null,
     async close() {
       listeners.clear();
       await Promise.all([pub?.quit().catch(() => undefined), sub?.quit().catch(() => undefined)]);

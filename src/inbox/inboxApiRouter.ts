@@ -20,7 +20,7 @@ import {
   type StaffUserRow,
 } from '../store/index.js';
 import type { ChangeFeed } from './createChangeFeed.js';
-import type { InboxHub, InboxUpdate } from './createInboxHub.js';
+import type { InboxHub } from './createInboxHub.js';
 import { principalOf, requireRole, staffOf } from './createStaffAuth.js';
 import { Forbidden, NotSignedIn } from './errors.js';
 import {
@@ -540,8 +540,15 @@ function openStream(req: Request, res: Response, hub: InboxHub): void {
   });
   res.write('retry: 2000\n: connected\n\n');
   const server = (req.socket as { server?: Server }).server;
-  const unsubscribe = hub.subscribe((update: InboxUpdate) => {
-    if (!res.writableEnded) res.write(`event: ${update.type}\ndata: ${JSON.stringify(update)}\n\n`);
+  // Updates published together (one change-feed flush) leave in one write per stream.
+  let pending = '';
+  const flush = () => {
+    if (!res.writableEnded && pending) res.write(pending);
+    pending = '';
+  };
+  const unsubscribe = hub.subscribe((_update, chunk) => {
+    if (!pending) setImmediate(flush);
+    pending += chunk;
   });
   let beats = 0;
   const ticker = setInterval(() => {
