@@ -32,7 +32,8 @@ async function main() {
     console.error(`ADMIN_PASSWORD must have at least ${PASSWORD_MIN_LENGTH} characters`);
     process.exit(64);
   }
-  const config = loadConfig();
+  // ADMIN_PASSWORD is this command's input here, not the first-start pair the server checks.
+  const config = loadConfig({ ...process.env, ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined });
   const store = await openStore({ databaseUrl: config.store.databaseUrl, dataDir: config.store.dataDir });
   const password = given ?? randomBytes(12).toString('base64url');
   try {

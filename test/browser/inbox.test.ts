@@ -241,3 +241,51 @@ test('staff sign in, take a handed-over conversation, reply with ticks, resolve,
   expect(small.problems).toEqual([]);
   expect(phone.problems).toEqual([]);
 }, 120_000);
+
+test('an admin invites a teammate, who sets a password and signs in; deactivation signs them out', async () => {
+  const inbox = await newPage(DESKTOP);
+  await signIn(inbox);
+  await inbox.getByRole('link', { name: 'Team' }).click();
+  const team = inbox.getByRole('dialog', { name: 'Team' });
+  await team.waitFor();
+  await team.getByLabel('Name').fill('Bruno Rossi');
+  await team.getByLabel('Email').fill('bruno@bella-studio.test');
+  await team.getByRole('button', { name: 'Invite' }).click();
+  const link = await team.locator('#invite-link input').inputValue();
+  expect(link).toMatch(/\/inbox\/invite#[\w-]{40,}$/);
+  await team.locator('tr').filter({ hasText: 'Bruno Rossi' }).filter({ hasText: 'Invited' }).waitFor();
+  await shot(inbox, 'inbox-05-team-desktop');
+
+  const bruno = await newPage(MOBILE);
+  await bruno.goto(link);
+  await bruno.getByLabel('New password').fill('short');
+  await bruno.getByLabel('Repeat it').fill('short');
+  await bruno.getByRole('button', { name: 'Set password and sign in' }).click();
+  await bruno.getByRole('alert').filter({ hasText: 'at least 10' }).waitFor();
+  await bruno.getByLabel('New password').fill('a sentence to remember');
+  await bruno.getByLabel('Repeat it').fill('a sentence to remember');
+  await bruno.getByRole('button', { name: 'Set password and sign in' }).click();
+  await bruno.waitForURL(`${base}/inbox/`);
+  await bruno.locator('#me-name').filter({ hasText: 'Bruno Rossi' }).waitFor();
+  expect(await bruno.getByRole('link', { name: 'Team' }).isVisible()).toBe(false);
+
+  // The link worked once.
+  const again = await newPage(MOBILE);
+  await again.goto(link);
+  await again.getByLabel('New password').fill('another sentence here');
+  await again.getByLabel('Repeat it').fill('another sentence here');
+  await again.getByRole('button', { name: 'Set password and sign in' }).click();
+  await again.getByRole('alert').filter({ hasText: 'already used or has expired' }).waitFor();
+
+  inbox.once('dialog', (dialog) => void dialog.accept());
+  await team
+    .locator('tr')
+    .filter({ hasText: 'Bruno Rossi' })
+    .getByRole('button', { name: 'Deactivate' })
+    .click();
+  await team.locator('tr').filter({ hasText: 'Bruno Rossi' }).filter({ hasText: 'Deactivated' }).waitFor();
+  // Bruno's next request is refused and the page sends him to sign in.
+  await bruno.getByRole('tab', { name: /All/ }).click();
+  await bruno.waitForURL(/\/inbox\/login/);
+  expect(inbox.problems).toEqual([]);
+}, 90_000);

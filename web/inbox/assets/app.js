@@ -1003,7 +1003,9 @@ async function renderTeam() {
         el('td', '', person.role === 'admin' ? 'Admin' : 'Agent'),
       );
       tr.append(el('td', '', !person.active ? 'Deactivated' : person.invited ? 'Invited' : 'Active'));
-      const actions = el('td', 'actions');
+      const cell = el('td');
+      const actions = el('div', 'actions');
+      cell.append(actions);
       if (person.id !== state.me.id) {
         if (person.active) {
           const off = el('button', 'button small danger', 'Deactivate');
@@ -1020,7 +1022,7 @@ async function renderTeam() {
           actions.append(on);
         }
       }
-      tr.append(actions);
+      tr.append(cell);
       return tr;
     }),
   );
