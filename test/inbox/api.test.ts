@@ -340,6 +340,73 @@ describe.each(storeKinds)('the inbox API on %s', (_kind, open) => {
     expect((await agent.get('/api/inbox/queue')).status).toBe(401);
   });
 
+  test('me, quick replies, unknown conversations, idempotent replies, re-invites and reactivation', async () => {
+    const me = await agent.get('/api/inbox/me').expect(200);
+    expect(me.body).toMatchObject({
+      kind: 'staff',
+      user: { name: 'Bruno', role: 'agent' },
+      csrfToken: agent.csrf,
+    });
+    const quick = await agent.get('/api/inbox/quick-replies').expect(200);
+    expect(quick.body.quickReplies[0]).toMatchObject({ shortcut: 'hello', text: { it: expect.any(String) } });
+    const missing = await agent.get('/api/inbox/conversations/nope:123').expect(404);
+    expect(missing.body.error.code).toBe('not_found');
+    expect((await agent.get('/api/inbox/queue?tab=everything')).status).toBe(400);
+
+    await handOver();
+    await agent.post(path('/take')).expect(200);
+    const once = await agent.agent
+      .post(path('/reply'))
+      .set('X-CSRF-Token', agent.csrf)
+      .set('Idempotency-Key', 'reply-1')
+      .send({ text: 'Only once' })
+      .expect(202);
+    const twice = await agent.agent
+      .post(path('/reply'))
+      .set('X-CSRF-Token', agent.csrf)
+      .set('Idempotency-Key', 'reply-1')
+      .send({ text: 'Only once' })
+      .expect(202);
+    expect(twice.body).toEqual({ ...once.body, duplicate: true });
+    await app.settle();
+    expect(sent(app).filter((m) => m.text?.body === 'Only once')).toHaveLength(1);
+
+    const invited = await admin
+      .post('/api/inbox/staff', { email: 'eva@studio.test', name: 'Eva' })
+      .expect(201);
+    const id = invited.body.staff.id as string;
+    const first = String(invited.body.inviteLink).split('#')[1];
+    const reissued = await admin.post(`/api/inbox/staff/${id}/invite`).expect(201);
+    const second = String(reissued.body.inviteLink).split('#')[1];
+    const anonymous = request(app.http);
+    // A new link replaces the old one.
+    expect(
+      (await anonymous.post('/inbox/invite').send({ token: first, password: 'eva password 123' })).status,
+    ).toBe(403);
+    await admin.post(`/api/inbox/staff/${id}/deactivate`).expect(200);
+    expect(
+      (await anonymous.post('/inbox/invite').send({ token: second, password: 'eva password 123' })).status,
+    ).toBe(403);
+    expect((await admin.post(`/api/inbox/staff/${id}/invite`)).status).toBe(409);
+    await admin.post(`/api/inbox/staff/${id}/reactivate`).expect(200);
+    expect((await admin.post(`/api/inbox/staff/${id}/reactivate`)).status).toBe(400);
+    expect((await admin.get('/api/inbox/staff')).body.staff.map((s: { name: string }) => s.name)).toEqual([
+      'Ada',
+      'Bruno',
+      'Carla',
+      'Eva',
+    ]);
+  });
+
+  test('a session ends after SESSION_IDLE_MINUTES without a request', async () => {
+    app.clock.advance(119 * 60_000);
+    await agent.get('/api/inbox/me').expect(200);
+    app.clock.advance(119 * 60_000);
+    await agent.get('/api/inbox/me').expect(200);
+    app.clock.advance(121 * 60_000);
+    expect((await agent.get('/api/inbox/me')).status).toBe(401);
+  });
+
   test('outside opening hours the customer is told when, and nobody picking up offers the bot back', async () => {
     // Monday evening in Milan: closed until Tuesday 09:00 (within the 24-hour window).
     app.clock.set('2026-03-02T18:00:00Z');
