@@ -181,15 +181,24 @@ const CARDS = {
   template(c) {
     const t = c.template ?? {};
     const box = el('div', 'card');
-    box.append(el('p', 'card-kicker', 'Template'));
-    box.append(el('p', 'msg-title', t.name ?? ''));
-    const values = (t.components ?? [])
-      .flatMap((comp) => (comp.parameters ?? []).map((p) => p.text))
-      .filter(Boolean);
-    if (values.length) box.append(el('p', 'muted small', values.join(' · ')));
+    box.append(el('p', 'card-kicker', `Template · ${t.name ?? ''}`));
+    const values = (t.components ?? []).flatMap((comp) => (comp.parameters ?? []).map((p) => p.text ?? ''));
+    const language = typeof t.language === 'string' ? t.language : t.language?.code;
+    // The approved body, filled in, is what the customer reads.
+    const body = state.templates.find((d) => d.name === t.name)?.languages[language];
+    if (body)
+      box.append(
+        el(
+          'p',
+          'msg-text',
+          body.replace(/\{\{(\d+)\}\}/g, (_, n) => values[n - 1] ?? ''),
+        ),
+      );
+    else if (values.length) box.append(el('p', 'muted small', values.join(' · ')));
     return box;
   },
-  SendTemplate: (c) => CARDS.template({ template: { name: c.name, components: c.components } }),
+  SendTemplate: (c) =>
+    CARDS.template({ template: { name: c.name, language: c.language, components: c.components } }),
   order(c) {
     const o = c.order ?? {};
     const box = el('div', 'card');
