@@ -247,7 +247,15 @@ export interface QueueItem {
   } | null;
   lastInboundAt: string | null;
   updatedAt: string;
-  last: { direction: 'in' | 'out'; type: string; content: unknown; status: string; at: string } | null;
+  last: {
+    direction: 'in' | 'out';
+    type: string;
+    content: unknown;
+    status: string;
+    at: string;
+    /** Staff member who wrote it; null for the customer and the bot. */
+    author: string | null;
+  } | null;
 }
 
 interface QueueRow {
@@ -273,6 +281,7 @@ interface QueueRow {
   m_content: unknown;
   m_status: string | null;
   m_at: string | Date | null;
+  m_author: string | null;
 }
 
 const iso = (value: string | Date | null): string | null =>
@@ -309,6 +318,7 @@ function toQueueItem(row: QueueRow): QueueItem {
           content: row.m_content,
           status: row.m_status ?? 'received',
           at: iso(row.m_at) as string,
+          author: row.m_author,
         }
       : null,
   };
@@ -322,14 +332,16 @@ function selectQueue(where: SQL, order: SQL, limit: number): SQL {
       h.started_at AS h_started_at, h.assigned_at AS h_assigned_at, h.first_reply_at AS h_first_reply_at,
       h.resolved_at AS h_resolved_at, h.tags AS h_tags,
       m.direction AS m_direction, m.type AS m_type, m.content AS m_content, m.status AS m_status,
-      m.created_at AS m_at
+      m.created_at AS m_at, lsu.name AS m_author
     FROM conversations c
     LEFT JOIN handoffs h ON h.conversation_id = c.id
     LEFT JOIN contacts ct ON ct.wa_id = c.wa_id
     LEFT JOIN staff_users su ON su.id = h.assignee_id
     LEFT JOIN LATERAL (
-      SELECT direction, type, content, status, created_at FROM messages
+      SELECT direction, type, content, status, created_at, outbox_id FROM messages
       WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1) m ON true
+    LEFT JOIN staff_replies lsr ON lsr.outbox_id = m.outbox_id
+    LEFT JOIN staff_users lsu ON lsu.id = lsr.staff_id
     WHERE ${where}
     ORDER BY ${order}
     LIMIT ${limit}`;

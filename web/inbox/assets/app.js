@@ -368,7 +368,7 @@ function renderQueue() {
       'p',
       'item-preview',
       item.last
-        ? `${item.last.direction === 'out' ? 'You: ' : ''}${preview(item.last.type, item.last.content)}`
+        ? `${item.last.direction === 'out' ? `${item.last.author ?? 'Assistant'}: ` : ''}${preview(item.last.type, item.last.content)}`
         : '',
     );
     const meta = el('div', 'item-meta');
