@@ -881,7 +881,9 @@ function renderPanel() {
     row('Customer since', contact.firstSeenAt ? new Date(contact.firstSeenAt).toLocaleDateString() : '—'),
     row(
       'Window',
-      state.open.window.open ? `Open until ${clock(state.open.window.closesAt)}` : 'Closed (templates only)',
+      state.open.window.open
+        ? `Open until ${new Date(state.open.window.closesAt).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`
+        : 'Closed (templates only)',
     ),
   );
   const sections = [head, details];
