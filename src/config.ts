@@ -159,6 +159,24 @@ const envSchema = z.object({
       .optional(),
   ),
   META_CAPI_ACCESS_TOKEN: optionalString,
+  HANDOFF_PICKUP_MINUTES: positiveInt(
+    15,
+    'minutes a handed-over customer waits before being offered the bot again',
+  ),
+  HANDOFF_ROUND_ROBIN: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['true', 'false'], { message: 'expected true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+  ),
+  SESSION_IDLE_MINUTES: positiveInt(120, 'minutes of inactivity after which a staff session ends'),
+  SESSION_MAX_HOURS: positiveInt(12, 'hours after which a staff session ends whatever happens'),
+  ADMIN_EMAIL: z.preprocess(blankToUndefined, z.email({ message: 'expected an email address' }).optional()),
+  ADMIN_PASSWORD: z.preprocess(
+    blankToUndefined,
+    z.string().min(10, { message: 'expected a password of at least 10 characters' }).optional(),
+  ),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -215,6 +233,15 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   worker: { concurrency: number; eventMaxAttempts: number };
   sender: { maxAttempts: number; ambiguousGraceMs: number; windowTemplate: string | undefined };
+  inbox: {
+    pickupMinutes: number;
+    /** Give each new handoff to the staff member who got one longest ago. */
+    roundRobin: boolean;
+    sessionIdleMinutes: number;
+    sessionMaxHours: number;
+    /** The first admin, created on first start when no staff exists yet. */
+    admin: { email: string; password: string } | undefined;
+  };
   campaigns: CampaignsConfig;
 }
 
@@ -316,6 +343,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const [sendStart, sendEnd] = e.BROADCAST_SEND_HOURS.split('-') as [string, string];
   if (sendStart >= sendEnd)
     problems.push('BROADCAST_SEND_HOURS: the start must be before the end, e.g. 09:00-20:00');
+  if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD))
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both to create the first admin, or neither');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -362,6 +391,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
         (whatsapp.mode === 'sandbox' ? SANDBOX_DISPLAY_PHONE_NUMBER : undefined),
       sendHours: { start: sendStart, end: sendEnd },
       capi: e.META_DATASET_ID && capiToken ? { datasetId: e.META_DATASET_ID, accessToken: capiToken } : null,
+    },
+    inbox: {
+      pickupMinutes: e.HANDOFF_PICKUP_MINUTES,
+      roundRobin: e.HANDOFF_ROUND_ROBIN,
+      sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+      sessionMaxHours: e.SESSION_MAX_HOURS,
+      admin:
+        e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
     },
   });
 }

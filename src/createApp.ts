@@ -15,6 +15,7 @@ import { createOutboxSender, type OutboxSender } from './jobs/outboxSender.js';
 import { startLoop, type Loop } from './jobs/loop.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createInbox, type Inbox } from './inbox/createInbox.js';
 import { createHttpApp } from './server/createHttpApp.js';
 import { requireApiToken } from './server/requireApiToken.js';
 import { fireDueTimers, type Store } from './store/index.js';
@@ -54,6 +55,7 @@ export interface App {
   worker: EventWorker;
   sender: OutboxSender;
   campaigns: Campaigns;
+  inbox: Inbox;
   /** The one door for WhatsApp webhooks: HTTP and tests both come in here. */
   receive(rawBody: Buffer | string, signature: string | undefined): Promise<IngestResult>;
   /** Fires due timers, processes due events and sends due messages until nothing is left. */
@@ -112,6 +114,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     wakeSender: () => wakeSender(),
     startLoops,
   });
+  const inbox = await createInbox({
+    root: ROOT,
+    config,
+    store,
+    clock,
+    logger,
+    metrics,
+    business,
+    texts,
+    vars,
+    apiToken: options.secrets.apiToken,
+    wake: { worker: () => worker.wake(), sender: () => sender.wake() },
+  });
 
   const sender = createOutboxSender({
     db: store.db,
@@ -128,6 +143,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     screen: campaigns.screen,
     executors: campaigns.executors,
     autoStart: startLoops,
+    onRecorded: (rows) => inbox.sendsRecorded(rows),
   });
   wakeSender = () => sender.wake();
   const understander = createUnderstander({
@@ -148,10 +164,14 @@ export async function createApp(options: AppOptions): Promise<App> {
       ...(options.loadFacts ? { loadFacts: options.loadFacts } : {}),
       campaigns: campaigns.hooks,
       understander,
+      handoff: inbox.hooks,
     },
     concurrency: config.worker.concurrency,
     maxAttempts: config.worker.eventMaxAttempts,
-    onProcessed: () => sender.wake(),
+    onProcessed: (event) => {
+      sender.wake();
+      inbox.eventProcessed(event);
+    },
     autoStart: startLoops,
   });
   const timers: Loop | null = startLoops
@@ -182,6 +202,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     worker,
     sender,
     campaigns,
+    inbox,
     receive,
     async settle() {
       for (;;) {
@@ -189,7 +210,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         const handled = await worker.drain();
         const fed = await campaigns.runner.feed();
         const sent = await sender.drain();
-        if (fired + handled + fed + sent === 0) return;
+        if (fired + handled + fed + sent === 0) return inbox.feed.flush();
       }
     },
     async close() {
@@ -198,6 +219,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await campaigns.stop();
       await sender.stop();
       await limiter.stop();
+      await inbox.close();
     },
   };
   const http = createHttpApp({
@@ -206,12 +228,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     metrics,
     apiToken: options.secrets.apiToken,
+    apiAuth: inbox.auth.api,
     verifyToken: config.whatsapp.verifyToken,
     webhookMaxBodyBytes: config.server.webhookMaxBodyBytes,
     receiveWhatsApp: receive,
     onEventStored: () => worker.wake(),
     apiMounts: [campaigns.apiRouter],
-    mounts: [...campaigns.mounts, ...(options.mounts?.(core) ?? [])],
+    mounts: [...campaigns.mounts, ...inbox.mounts, ...(options.mounts?.(core) ?? [])],
   });
   return { ...core, http };
 }

@@ -35,6 +35,8 @@ async function main() {
     mounts: (core) => (sandbox ? [['/sandbox', createSandbox({ core, logger, secrets })]] : []),
   });
 
+  const demoAdmin = await app.inbox.seedFirstAdmin(sandbox);
+
   const server: Server = app.http.listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.keepAliveTimeout = 65_000;
@@ -49,6 +51,8 @@ async function main() {
         '',
         `  ${app.business.name} is running in sandbox mode (${store.kind === 'pglite' ? `embedded database in ${config.store.dataDir}` : 'PostgreSQL'})`,
         `  Chat as a customer:  ${base}/sandbox`,
+        `  Staff inbox:         ${base}/inbox`,
+        ...(demoAdmin ? [`  Demo admin:          ${demoAdmin.email}  password ${demoAdmin.password}`] : []),
         `  API token:           ${secrets.apiToken}`,
         `                       (curl -H "Authorization: Bearer <token>" ${base}/api/conversations)`,
         `  Health and metrics:  ${base}/healthz  ${base}/readyz  ${base}/metrics`,

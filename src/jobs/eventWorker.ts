@@ -4,6 +4,7 @@ import type { Clock, Understanding } from '../engine/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import {
+  type InboundEventRow,
   findDueHeads,
   getConversation,
   lockPendingEvent,
@@ -26,7 +27,7 @@ export interface EventWorkerOptions {
   /** Off: nothing runs until drain() is called (tests). */
   autoStart?: boolean;
   /** Told after each committed turn, so the sender can start at once. */
-  onProcessed?: () => void;
+  onProcessed?: (event: InboundEventRow) => void;
 }
 
 export interface EventWorker extends Loop {
@@ -86,17 +87,17 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
       const understood = await understandAhead(head.id);
       const handled = await db.transaction(async (tx) => {
         const event = await lockPendingEvent(tx as unknown as Db, lockKey, head.id, id);
-        if (!event) return false;
+        if (!event) return null;
         kind = event.kind;
         await handleEvent(tx as unknown as Db, event, deps, understood);
         await markEventDone(tx as unknown as Db, event.id);
-        return true;
+        return event;
       });
       if (handled) {
         metrics.eventsProcessed.inc({ kind, outcome: 'done' });
-        options.onProcessed?.();
+        options.onProcessed?.(handled);
       }
-      return handled;
+      return handled !== null;
     } catch (error) {
       const attempts = await currentAttempts(head.id);
       const message = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,7 @@
 import type { CampaignHooks } from '../campaigns/createCampaignHooks.js';
 import { decide, EMPTY_FACTS, type DecideContext } from '../engine/decide.js';
 import { paymentFactsSchema } from '../engine/paymentFactsSchema.js';
+import type { HandoffHooks } from '../inbox/createHandoffHooks.js';
 import { migrateState } from '../engine/state.js';
 import {
   isSendEffect,
@@ -51,11 +52,14 @@ export interface HandlerDeps {
   campaigns?: CampaignHooks;
   /** The intent layer; without it, the offline classifier alone (no catalog slots). */
   understander?: Understander;
+  /** The inbox's side of handoffs (queue, events, pickup timer); absent in engine-only setups. */
+  handoff?: HandoffHooks;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
 export type StaffEventPayload =
-  { action: 'release'; closingText: string | null } | { action: 'takeover'; reason: string };
+  | { action: 'release'; closingText: string | null; by?: string }
+  | { action: 'takeover'; reason: string; by?: string };
 
 /**
  * Handles one stored inbound event inside the caller's transaction. Throwing rolls the whole turn
@@ -76,6 +80,7 @@ export async function handleEvent(
     case 'timer': {
       const payload = event.payload as { name: string; payload: unknown };
       const conversation = await requireConversation(tx, event.conversationId);
+      if (payload.name === 'handoff_pickup') return deps.handoff?.pickupDue(tx, conversation, event);
       if (conversation.mode !== 'bot') return;
       return runTurn(
         tx,
@@ -139,6 +144,12 @@ async function handleMessage(
   const campaign = await deps.campaigns?.beforeTurn(tx, { conversation, message, at });
   const domainEvent = campaign?.event ?? toDomainEvent(message);
   if (!domainEvent) return;
+  if (
+    conversation.mode === 'handoff' &&
+    domainEvent.type === 'ChoiceMade' &&
+    (await deps.handoff?.customerChoice(tx, conversation, event, domainEvent.choiceId))
+  )
+    return;
   const words = campaign ? campaign.words : domainEvent.type === 'TextReceived' ? domainEvent.text : null;
   // The worker understood the raw text ahead of the transaction; a campaign marker changes the words.
   const understanding =
@@ -192,6 +203,7 @@ async function handleStaff(tx: Db, event: InboundEventRow, payload: StaffEventPa
       conversation,
       [{ type: 'OpenHandoff', id: `evt-${event.id}:0`, reason: payload.reason }],
       deps,
+      payload.by,
     );
     return;
   }
@@ -241,6 +253,8 @@ export async function applyEffects(
   conversation: ConversationRow,
   effects: Effect[],
   deps: HandlerDeps,
+  /** The staff member whose action caused these effects, if any. */
+  by?: string,
 ): Promise<void> {
   await insertOutbox(
     tx,
@@ -270,6 +284,7 @@ export async function applyEffects(
       case 'OpenHandoff':
         await saveConversation(tx, conversation.id, { mode: 'handoff', handoffReason: effect.reason });
         deps.metrics.handoffs.inc({ reason: effect.reason });
+        await deps.handoff?.opened(tx, conversation, effect, by);
         deps.logger.info(
           { conversation: logRef(conversation.id), reason: effect.reason },
           'conversation handed to staff',
@@ -277,6 +292,7 @@ export async function applyEffects(
         break;
       case 'CloseHandoff':
         await saveConversation(tx, conversation.id, { mode: 'bot', handoffReason: null });
+        await deps.handoff?.closed(tx, conversation);
         break;
       case 'RecordConsent':
         await recordConsent(tx, {

@@ -53,6 +53,8 @@ export interface OutboxSenderOptions {
   executors?: Record<string, OutboxExecutor>;
   /** Off: nothing runs until drain() is called (tests). */
   autoStart?: boolean;
+  /** Told after sends or refusals are committed to the transcript (the inbox's live updates). */
+  onRecorded?: (rows: { outboxId: string; conversationId: string | null }[]) => void;
 }
 
 export interface OutboxSender extends Loop {
@@ -106,6 +108,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const accepted = createBatcher<AcceptedSend>(
     async (sends) => {
       await recordAcceptedSends(db, sends);
+      options.onRecorded?.(sends);
       return [];
     },
     200,
@@ -264,6 +267,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         });
       }
     });
+    options.onRecorded?.([{ outboxId: row.id, conversationId: row.conversationId }]);
     logger.warn({ outboxId: row.id, code, reason }, 'message not sent');
   }
 

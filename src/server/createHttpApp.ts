@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import { maskPath, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -18,6 +18,8 @@ export interface HttpAppOptions {
   logger: Logger;
   metrics: Metrics;
   apiToken: string;
+  /** Authentication for `/api`; the bearer API token alone when not given. */
+  apiAuth?: RequestHandler;
   verifyToken: string | undefined;
   webhookMaxBodyBytes: number;
   receiveWhatsApp(rawBody: Buffer, signature: string | undefined): Promise<IngestResult>;
@@ -130,7 +132,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   for (const router of options.apiMounts ?? []) app.use('/api', router);
   app.use(
     '/api',
-    requireApiToken(options.apiToken),
+    options.apiAuth ?? requireApiToken(options.apiToken),
     apiRouter(options.store.db, options.clock, options.onEventStored),
   );
   for (const [path, router] of options.mounts ?? []) app.use(path, router);

@@ -361,6 +361,117 @@ export const payments = pgTable(
   (t) => [index('payments_conversation').on(t.conversationId)],
 );
 
+/* ----------------------------------------------------------------------------------------- */
+/* Handoff inbox: staff accounts, sessions, invites, handoffs, notes, staff replies            */
+/* ----------------------------------------------------------------------------------------- */
+
+/** People who work the inbox. No password hash until an invited person sets one. */
+export const staffUsers = pgTable(
+  'staff_users',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['admin', 'agent'] }).notNull(),
+    passwordHash: text('password_hash'),
+    active: boolean('active').notNull().default(true),
+    /** Last time round-robin gave this person a conversation. */
+    lastAssignedAt: ts('last_assigned_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('staff_users_email').on(t.email)],
+);
+
+/** Signed-in browsers. Only a SHA-256 of the cookie value is stored. */
+export const staffSessions = pgTable(
+  'staff_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    userId: text('user_id').notNull(),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: createdAt(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('staff_sessions_user').on(t.userId)],
+);
+
+/** One-time links that let an invited person set a password. Only a hash of the token is stored. */
+export const staffInvites = pgTable('staff_invites', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: text('user_id').notNull(),
+  createdBy: text('created_by'),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdAt: createdAt(),
+});
+
+/** The current (or last) handoff of each conversation: who has it and since when. */
+export const handoffs = pgTable(
+  'handoffs',
+  {
+    conversationId: text('conversation_id').primaryKey(),
+    status: text('status', { enum: ['waiting', 'assigned', 'resolved'] }).notNull(),
+    reason: text('reason').notNull(),
+    assigneeId: text('assignee_id'),
+    startedAt: ts('started_at').notNull(),
+    assignedAt: ts('assigned_at'),
+    firstReplyAt: ts('first_reply_at'),
+    resolvedAt: ts('resolved_at'),
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('handoffs_status').on(t.status, t.startedAt), index('handoffs_assignee').on(t.assigneeId)],
+);
+
+/** Who did what to a handoff and when: started, assigned, resolved, bot resumed, pickup timeout. */
+export const handoffEvents = pgTable(
+  'handoff_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    type: text('type', {
+      enum: ['started', 'assigned', 'unassigned', 'resolved', 'bot_resumed', 'pickup_timeout'],
+    }).notNull(),
+    /** Staff user id; null for the bot, the customer or the system (see `detail.by`). */
+    actorId: text('actor_id'),
+    detail: jsonb('detail').notNull().default({}),
+    at: ts('at').notNull(),
+  },
+  (t) => [
+    index('handoff_events_conversation').on(t.conversationId, t.id),
+    index('handoff_events_at').on(t.at),
+  ],
+);
+
+/** Private notes staff leave on a conversation; the customer never sees them. */
+export const conversationNotes = pgTable(
+  'conversation_notes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    authorId: text('author_id').notNull(),
+    text: text('text').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('conversation_notes_conversation').on(t.conversationId, t.id)],
+);
+
+/** Which staff member wrote an outbound message (joined to `messages` by outbox id). */
+export const staffReplies = pgTable(
+  'staff_replies',
+  {
+    outboxId: text('outbox_id').primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    staffId: text('staff_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('staff_replies_conversation').on(t.conversationId)],
+);
+
+export type StaffUserRow = typeof staffUsers.$inferSelect;
+export type HandoffRow = typeof handoffs.$inferSelect;
+
 export type InboundEventRow = typeof inboundEvents.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;

@@ -151,8 +151,28 @@ export function trainIntentModel(examples: Example[], options: TrainOptions = {}
   return {
     labels,
     predict(normalized) {
-      const x = vectorize(extractFeatures(normalized));
-      return { probabilities: Float64Array.from(softmax(x)), known: x.indices.length };
+      const features = extractFeatures(normalized);
+      const x = vectorize(features);
+      // Known words: seen in training, or most of their character n-grams seen (a typo of a known
+      // word). Gibberish shares a few n-grams by chance and must not count.
+      let known = 0;
+      for (const word of tokenize(normalized)) {
+        if (vocabulary.has(`w:${NUMBER.test(word) ? '#' : word}`)) {
+          known++;
+          continue;
+        }
+        if (word.length < 3) continue;
+        const grams = extractFeatures(word);
+        let seen = 0;
+        let total = 0;
+        for (const gram of grams.keys()) {
+          if (!gram.startsWith('c:')) continue;
+          total++;
+          if (vocabulary.has(gram)) seen++;
+        }
+        if (total > 0 && seen / total >= 0.5) known++;
+      }
+      return { probabilities: Float64Array.from(softmax(x)), known };
     },
   };
 }

@@ -4,6 +4,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadBusiness } from '../../src/business/loadBusiness.js';
+import { isOpen } from '../../src/inbox/businessHours.js';
 import { freePort } from '../helpers/freePort.js';
 
 /**
@@ -33,6 +35,8 @@ let serverOutput = '';
 let dataDir = '';
 let base = '';
 let browser: Browser | null = null;
+const business = loadBusiness(path.join(ROOT, 'seed/bella-studio.yaml'));
+let afterHours = 0;
 
 async function waitUntilReady(url: string, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -171,6 +175,8 @@ test('a customer says hello, picks "Talk to a person" from the list, and the cha
   await sheet.getByText('Someone from our team answers you here').waitFor();
   await page.waitForFunction(() => document.getAnimations().every((a) => a.playState === 'finished'));
   await shot(page, '03-list-open');
+  // Outside opening hours the customer also hears when the team will answer.
+  afterHours = isOpen(await business, new Date()) ? 0 : 1;
   await sheet.getByRole('button', { name: /Talk to a person/ }).click();
   await sheet.waitFor({ state: 'hidden' });
 
@@ -180,6 +186,8 @@ test('a customer says hello, picks "Talk to a person" from the list, and the cha
   const handoff = bubble(page, 'theirs', 'passing you to our team');
   await handoff.and(page.locator('[data-status="read"]')).waitFor();
   await handoff.getByRole('img', { name: 'Read' }).waitFor();
+  if (afterHours)
+    await bubble(page, 'theirs', 'closed right now').and(page.locator('[data-status="read"]')).waitFor();
   await shot(page, '04-handoff');
 
   await page.reload();
@@ -192,8 +200,11 @@ test('a customer says hello, picks "Talk to a person" from the list, and the cha
     'How can I help you?',
     'Talk to a person',
     expect.stringContaining('passing you to our team'),
+    ...(afterHours ? [expect.stringContaining('closed right now')] : []),
   ]);
-  expect(await page.locator('li.msg.theirs[data-status="read"]').count()).toBe(3);
+  await eventually(async () =>
+    expect(await page.locator('li.msg.theirs[data-status="read"]').count()).toBe(3 + afterHours),
+  );
   expect(await page.locator('li.msg.mine[data-status="accepted"]').count()).toBe(2);
   await shot(page, '05-after-reload');
   expect(problemsOf(page)).toEqual([]);
@@ -224,7 +235,7 @@ test('a second phone number gets its own conversation', async () => {
   await phoneField(page).fill(FIRST_PHONE);
   await phoneField(page).press('Enter');
   await bubble(page, 'theirs', 'passing you to our team').waitFor();
-  await eventually(async () => expect(await page.locator('li.msg').count()).toBe(5));
+  await eventually(async () => expect(await page.locator('li.msg').count()).toBe(5 + afterHours));
 
   await page.getByRole('button', { name: 'New customer' }).click();
   expect(await phoneField(page).inputValue()).toMatch(/^3933\d{8}$/);

@@ -1,0 +1,75 @@
+import type { Logger } from '../logger.js';
+import type { Db } from '../store/index.js';
+import type { InboxHub } from './createInboxHub.js';
+import { messagesByKeys, queueItems } from './handoffRepo.js';
+
+export interface ChangeFeed {
+  /**
+   * Something of this conversation was committed; `wamid`/`outboxId` name a changed message.
+   * `summary: false` when the queue row cannot have changed (a delivery tick).
+   */
+  touched(change: {
+    conversationId: string;
+    wamid?: string | null;
+    outboxId?: string | null;
+    summary?: boolean;
+  }): void;
+  /** Publishes what is pending now (tests and shutdown). */
+  flush(): Promise<void>;
+}
+
+/**
+ * Turns "this was committed" notices from the worker, the sender and the API into inbox updates.
+ * Notices arriving within a few milliseconds are read back together, once for all listeners, so
+ * 50 open pages cost the database the same as one.
+ */
+export function createChangeFeed(options: {
+  db: Db;
+  hub: InboxHub;
+  logger: Logger;
+  delayMs?: number;
+}): ChangeFeed {
+  const { db, hub, logger } = options;
+  const delayMs = options.delayMs ?? 10;
+  let conversations = new Set<string>();
+  let wamids = new Set<string>();
+  let outboxIds = new Set<string>();
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> = Promise.resolve();
+
+  async function publish(ids: string[], byWamid: string[], byOutbox: string[]) {
+    const messages = await messagesByKeys(db, byWamid, byOutbox);
+    for (const message of messages) hub.publish({ type: 'message', message });
+    for (const conversation of await queueItems(db, ids)) hub.publish({ type: 'conversation', conversation });
+  }
+
+  const flush = () => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    const ids = [...conversations];
+    const byWamid = [...wamids];
+    const byOutbox = [...outboxIds];
+    conversations = new Set();
+    wamids = new Set();
+    outboxIds = new Set();
+    if (ids.length === 0 && byWamid.length === 0 && byOutbox.length === 0) return running;
+    running = running
+      .then(() => publish(ids, byWamid, byOutbox))
+      .catch((error: unknown) => logger.warn({ err: error }, 'inbox updates could not be read back'));
+    return running;
+  };
+
+  return {
+    touched(change) {
+      // No page open anywhere: nothing to read back.
+      if (hub.listeners === 0 && !hub.shared) return;
+      if (change.summary !== false) conversations.add(change.conversationId);
+      if (change.wamid) wamids.add(change.wamid);
+      if (change.outboxId) outboxIds.add(change.outboxId);
+      timer ??= setTimeout(() => void flush(), delayMs);
+    },
+    flush,
+  };
+}
