@@ -260,7 +260,9 @@ export const refunds = pgTable(
     id: text('id').primaryKey(),
     paymentId: text('payment_id').notNull(),
     amount: integer('amount').notNull(),
-    status: text('status', { enum: ['requested', 'approved', 'processing', 'refunded', 'rejected'] }).notNull(),
+    status: text('status', {
+      enum: ['requested', 'approved', 'processing', 'refunded', 'rejected'],
+    }).notNull(),
     reason: text('reason').notNull(),
     requestedBy: text('requested_by').notNull(),
     decidedBy: text('decided_by'),
