@@ -114,6 +114,48 @@ const envSchema = z.object({
     'how long to wait for a status webhook before re-sending a message interrupted mid-send',
   ),
   WHATSAPP_WINDOW_TEMPLATE: optionalString,
+  PAYMENT_LINK_TTL_MINUTES: positiveInt(24 * 60, 'how many minutes a payment link stays valid'),
+  BOOKING_HOLD_MINUTES: positiveInt(30, 'how many minutes a slot is held while its deposit is unpaid'),
+  PAYMENT_RECONCILE_AFTER_MINUTES: positiveInt(
+    10,
+    'after how many minutes without news a payment is looked up at the provider',
+  ),
+  PAYMENT_RECONCILE_INTERVAL_MS: positiveInt(60_000, 'how often payments are reconciled, in milliseconds'),
+  PAYMENT_MAX_FRESH_LINKS: z.preprocess(
+    blankToUndefined,
+    z.coerce.number().int().min(0, { message: 'expected 0 or more fresh links' }).default(3),
+  ),
+  REFUND_WINDOW_DAYS: positiveInt(14, 'how many days after payment a refund may be asked for'),
+  REFUND_DEPOSITS: z.preprocess(
+    blankToUndefined,
+    z.enum(['true', 'false'], { message: 'expected true or false' }).default('false'),
+  ),
+  REFUND_MAX_WITHOUT_APPROVAL: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ message: 'expected an amount in minor units (cents)' })
+      .int()
+      .min(0, { message: 'expected an amount in minor units (cents), 0 or more' })
+      .default(5_000),
+  ),
+  PAYMENT_REMINDER_DAYS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\s*-?\d+(\s*,\s*-?\d+)*\s*$/, {
+        message: 'expected days relative to the due date, comma-separated, such as -3,0,2',
+      })
+      .default('-3,0,2'),
+  ),
+  PAYMENT_REMINDER_HOURS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, {
+        message: 'expected a local time range such as 10:00-14:00',
+      })
+      .default('10:00-14:00'),
+  ),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -151,12 +193,31 @@ export interface Config {
   whatsapp: WhatsAppConfig;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiUrl: string | undefined };
-  payments: { provider: 'stripe' | 'whatsapp' | 'sandbox' };
+  payments: PaymentsConfig;
   redisUrl: string | undefined;
   apiToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   worker: { concurrency: number; eventMaxAttempts: number };
   sender: { maxAttempts: number; ambiguousGraceMs: number; windowTemplate: string | undefined };
+}
+
+/** Payment links, deposits, reconciliation, refund policy and reminders. Durations in ms. */
+export interface PaymentsConfig {
+  provider: 'stripe' | 'whatsapp' | 'sandbox';
+  linkTtlMs: number;
+  holdTtlMs: number;
+  reconcileAfterMs: number;
+  reconcileIntervalMs: number;
+  /** Fresh links sent after a failure or an expiry before the customer is asked to write to us. */
+  maxFreshLinks: number;
+  refundWindowDays: number;
+  depositsRefundable: boolean;
+  /** Refunds above this amount (minor units) wait for staff approval. */
+  refundMaxWithoutApproval: number;
+  /** Days relative to an invoice's due date on which an unpaid one is reminded (-3 = three days before). */
+  reminderDays: number[];
+  /** Local send hours of the business, HH:MM–HH:MM. */
+  reminderHours: { from: string; to: string };
 }
 
 /** Raised when the environment cannot make a valid configuration; lists every bad variable. */
@@ -237,6 +298,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (whatsapp.mode === 'live' && !e.API_TOKEN)
     problems.push('API_TOKEN: required outside sandbox mode (a random string of at least 24 characters)');
 
+  const [reminderFrom, reminderTo] = e.PAYMENT_REMINDER_HOURS.split('-') as [string, string];
+  if (reminderFrom >= reminderTo)
+    problems.push('PAYMENT_REMINDER_HOURS: the start must be before the end, such as 10:00-14:00');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -255,7 +320,21 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
       apiUrl: e.STRIPE_API_URL,
     },
-    payments: { provider },
+    payments: {
+      provider,
+      linkTtlMs: e.PAYMENT_LINK_TTL_MINUTES * 60_000,
+      holdTtlMs: e.BOOKING_HOLD_MINUTES * 60_000,
+      reconcileAfterMs: e.PAYMENT_RECONCILE_AFTER_MINUTES * 60_000,
+      reconcileIntervalMs: e.PAYMENT_RECONCILE_INTERVAL_MS,
+      maxFreshLinks: e.PAYMENT_MAX_FRESH_LINKS,
+      refundWindowDays: e.REFUND_WINDOW_DAYS,
+      depositsRefundable: e.REFUND_DEPOSITS === 'true',
+      refundMaxWithoutApproval: e.REFUND_MAX_WITHOUT_APPROVAL,
+      reminderDays: [...new Set(e.PAYMENT_REMINDER_DAYS.split(',').map((d) => Number(d.trim())))].sort(
+        (a, b) => a - b,
+      ),
+      reminderHours: { from: reminderFrom, to: reminderTo },
+    },
     redisUrl: e.REDIS_URL,
     apiToken: e.API_TOKEN,
     logLevel: e.LOG_LEVEL,

@@ -12,6 +12,12 @@ import { createOutboxSender, type OutboxSender } from './jobs/outboxSender.js';
 import { startLoop, type Loop } from './jobs/loop.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import {
+  createPaymentLayer,
+  type PaymentLayer,
+  type PaymentProvider,
+  type PaymentStatusParser,
+} from './payments/index.js';
 import { createHttpApp } from './server/createHttpApp.js';
 import { fireDueTimers, type Store } from './store/index.js';
 import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
@@ -34,6 +40,8 @@ export interface AppOptions {
   mounts?: (app: Omit<App, 'http'>) => [string, Router][];
   /** Start the worker, sender and timer loops (off in tests that drive them by hand). */
   startLoops?: boolean;
+  /** The Stripe or WhatsApp-native provider and the WhatsApp payment status parser; sandbox needs neither. */
+  payments?: { provider?: PaymentProvider; parsePaymentStatus?: PaymentStatusParser };
 }
 
 export interface App {
@@ -46,6 +54,7 @@ export interface App {
   texts: TextCatalog;
   worker: EventWorker;
   sender: OutboxSender;
+  payments: PaymentLayer;
   /** The one door for WhatsApp webhooks: HTTP and tests both come in here. */
   receive(rawBody: Buffer | string, signature: string | undefined): Promise<IngestResult>;
   /** Fires due timers, processes due events and sends due messages until nothing is left. */
@@ -98,9 +107,26 @@ export async function createApp(options: AppOptions): Promise<App> {
     windowTemplate: config.sender.windowTemplate,
     autoStart: startLoops,
   });
+  const payments = createPaymentLayer({
+    config,
+    business,
+    texts,
+    db: store.db,
+    clock,
+    logger,
+    ...options.payments,
+    onEventStored: () => worker.wake(),
+  });
+  if (config.whatsapp.mode === 'sandbox') await payments.seedDemo();
   const worker = createEventWorker({
     db: store.db,
-    deps: { clock, logger, metrics, engine: { flows, texts, defaultLocale: business.defaultLocale, vars } },
+    deps: {
+      clock,
+      logger,
+      metrics,
+      engine: { flows, texts, defaultLocale: business.defaultLocale, vars },
+      payments: payments.deps,
+    },
     concurrency: config.worker.concurrency,
     maxAttempts: config.worker.eventMaxAttempts,
     onProcessed: () => sender.wake(),
@@ -113,6 +139,8 @@ export async function createApp(options: AppOptions): Promise<App> {
         (error) => logger.error({ err: error }, 'timer round failed'),
       )
     : null;
+
+  const paymentJobs: Loop | null = startLoops ? payments.startLoop() : null;
 
   const inboundWriter = createInboundWriter(store.db);
   const receive = (rawBody: Buffer | string, signature: string | undefined) =>
@@ -133,6 +161,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     texts,
     worker,
     sender,
+    payments,
     receive,
     async settle() {
       for (;;) {
@@ -144,6 +173,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     async close() {
       await timers?.stop();
+      await paymentJobs?.stop();
       await worker.stop();
       await sender.stop();
       await limiter.stop();
@@ -159,7 +189,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     webhookMaxBodyBytes: config.server.webhookMaxBodyBytes,
     receiveWhatsApp: receive,
     onEventStored: () => worker.wake(),
-    mounts: options.mounts?.(core) ?? [],
+    apiRouters: [payments.apiRouter],
+    mounts: [['/pay', payments.payRouter], ...(options.mounts?.(core) ?? [])],
   });
   return { ...core, http };
 }

@@ -133,6 +133,8 @@ export function decide(
     ];
   } else if (event.type === 'TimerFired') {
     triggers = [`timer:${event.name}`];
+  } else if (event.type === 'PaymentUpdated') {
+    triggers = [`payment:${event.payment.status}`];
   }
 
   const step = s.step ? ctx.flows.flows.get(s.flow)?.steps[s.step] : undefined;
@@ -151,7 +153,8 @@ export function decide(
     }
   }
 
-  if (event.type === 'TimerFired') return { state: s, effects };
+  // The payment layer already told the customer; without a handler the flow just stays put.
+  if (event.type === 'TimerFired' || event.type === 'PaymentUpdated') return { state: s, effects };
   const welcome = ctx.flows.global.get('welcome');
   if ((firstContact || s.step === null) && welcome) {
     run(welcome.action, welcome.flow, `${welcome.flow}${CHOICE_SEPARATOR}${ANY_STEP}`);

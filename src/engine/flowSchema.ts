@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { COMMANDS, INTENTS } from './types.js';
+import { COMMANDS, INTENTS, PAYMENT_STATUSES } from './types.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'use lowercase letters, digits, - and _' });
 /** A key into templates/<locale>.yaml, e.g. `menu.body`. */
@@ -58,6 +58,7 @@ const triggerKey = z.union([
   z.templateLiteral(['intent:', z.enum(INTENTS)]),
   z.templateLiteral(['command:', z.enum(COMMANDS)]),
   z.string().regex(/^timer:[a-z][a-z0-9_-]*$/),
+  z.templateLiteral(['payment:', z.enum(PAYMENT_STATUSES)]),
   z.enum(['welcome', 'otherwise', 'misunderstood_twice', 'staff_released']),
 ]);
 
@@ -67,7 +68,7 @@ const handlers = z.record(z.string(), actionSpec).superRefine((record, ctx) => {
       ctx.addIssue({
         code: 'custom',
         path: [key],
-        message: `unknown trigger "${key}": use choice:<id>, intent:<intent>, command:<${COMMANDS.join('|')}>, timer:<name>, welcome, otherwise, misunderstood_twice or staff_released`,
+        message: `unknown trigger "${key}": use choice:<id>, intent:<intent>, command:<${COMMANDS.join('|')}>, timer:<name>, payment:<status>, welcome, otherwise, misunderstood_twice or staff_released`,
       });
     }
   }

@@ -8,7 +8,20 @@ import { LOCALES, type Locale } from './types.js';
 export type TextCatalog = Record<Locale, Record<string, string>>;
 
 /** Placeholders a text may use; each is filled per conversation. */
-export const TEXT_VARIABLES = ['business', 'hours', 'name'] as const;
+export const TEXT_VARIABLES = [
+  'business',
+  'hours',
+  'name',
+  // Payment messages: formatted amounts and dates, references, links.
+  'amount',
+  'reference',
+  'description',
+  'when',
+  'balance',
+  'limit',
+  'count',
+  'due',
+] as const;
 export type TextVars = Partial<Record<(typeof TEXT_VARIABLES)[number], string>>;
 
 const nested: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.record(z.string(), nested)]));

@@ -5,9 +5,17 @@ import {
   type Clock,
   type DomainEvent,
   type Effect,
+  type PaymentFacts,
   type Understanding,
 } from '../engine/types.js';
 import { logRef, type Logger } from '../logger.js';
+import {
+  applyPaymentEffects,
+  handlePaymentQueueEvent,
+  isPaymentEffect,
+  isPaymentQueue,
+  type PaymentDeps,
+} from '../payments/index.js';
 import type { Metrics } from '../metrics.js';
 import {
   applyDeliveryStatus,
@@ -34,6 +42,13 @@ export interface HandlerDeps {
   metrics: Metrics;
   /** Everything decide() needs but the event id. */
   engine: Omit<DecideContext, 'eventId'>;
+  /** The payment layer; without it, payment effects and events fail (and are retried). */
+  payments?: PaymentDeps;
+}
+
+function requirePayments(deps: HandlerDeps): PaymentDeps {
+  if (!deps.payments) throw new Error('The payment layer is not configured in this process');
+  return deps.payments;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
@@ -45,7 +60,25 @@ export type StaffEventPayload =
  * back (state, outbox, transcript), and the worker retries the event later.
  */
 export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerDeps): Promise<void> {
+  if (isPaymentQueue(event.conversationId))
+    return handlePaymentQueueEvent(tx, event, requirePayments(deps), deps.clock.now());
   switch (event.kind) {
+    case 'payment_status':
+    case 'payment_request':
+      return handlePaymentQueueEvent(tx, event, requirePayments(deps), deps.clock.now());
+    case 'payment_update': {
+      const conversation = await requireConversation(tx, event.conversationId);
+      // Staff have the conversation: the customer already got the status message; the flow waits.
+      if (conversation.mode !== 'bot') return;
+      return runTurn(
+        tx,
+        conversation,
+        event,
+        { type: 'PaymentUpdated', payment: event.payload as PaymentFacts },
+        null,
+        deps,
+      );
+    }
     case 'message':
       return handleMessage(tx, event, event.payload as InboundMessagePayload, deps);
     case 'status':
@@ -72,7 +105,7 @@ export async function handleEvent(tx: Db, event: InboundEventRow, deps: HandlerD
       );
       return;
     default:
-      // Payment statuses, template and preference updates are stored for the features that read them.
+      // Template and preference updates are stored for the features that read them.
       return;
   }
 }
@@ -249,4 +282,6 @@ export async function applyEffects(
         break;
     }
   }
+  if (effects.some(isPaymentEffect))
+    await applyPaymentEffects(tx, conversation, effects, requirePayments(deps), deps.clock.now());
 }

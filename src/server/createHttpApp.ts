@@ -21,6 +21,8 @@ export interface HttpAppOptions {
   webhookMaxBodyBytes: number;
   receiveWhatsApp(rawBody: Buffer, signature: string | undefined): Promise<IngestResult>;
   onEventStored(): void;
+  /** Extra routers under `/api`, behind the same API token (payments). */
+  apiRouters?: Router[];
   /** Extra routers by mount path (the sandbox, the web pages). */
   mounts?: [string, Router][];
 }
@@ -112,6 +114,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     '/api',
     requireApiToken(options.apiToken),
     apiRouter(options.store.db, options.clock, options.onEventStored),
+    ...(options.apiRouters ?? []),
   );
   for (const [path, router] of options.mounts ?? []) app.use(path, router);
   app.use((_req, _res, next) => next(new NotFound('No such route')));

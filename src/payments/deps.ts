@@ -1,0 +1,24 @@
+import type { Business } from '../business/loadBusiness.js';
+import type { PaymentsConfig } from '../config.js';
+import type { TextCatalog } from '../engine/texts.js';
+import type { Logger } from '../logger.js';
+import type { PaymentEvent, PaymentProvider } from './port.js';
+
+/**
+ * Turns the payload of a WhatsApp `payment_status` inbound event (see whatsapp/parseWebhook.ts,
+ * `InboundPaymentStatusPayload`) into payment events. Supplied by the WhatsApp-native adapter.
+ */
+export type PaymentStatusParser = (payload: unknown) => PaymentEvent[];
+
+/** Everything the payment layer needs from the rest of the product. */
+export interface PaymentDeps {
+  config: Readonly<PaymentsConfig>;
+  /** Links are `${publicBaseUrl}/pay/<token>`. */
+  publicBaseUrl: string;
+  business: Business;
+  texts: TextCatalog;
+  provider: PaymentProvider;
+  /** WhatsApp payment_status payloads → payment events; without one they are kept but not applied. */
+  parsePaymentStatus: PaymentStatusParser | null;
+  logger: Logger;
+}
