@@ -24,6 +24,7 @@ import {
   updateBooking,
 } from './paymentsRepo.js';
 import { requestRefund } from './refunds.js';
+import { paymentConversationId, storePaymentEvents } from './storePaymentEvents.js';
 
 export type PaymentEffect = Extract<
   Effect,
@@ -41,9 +42,6 @@ export const paymentIdFor = (effectId: string) => `pay_${effectId}`;
 
 /** A link token: 144 random bits, URL-safe. */
 export const newPaymentToken = () => randomBytes(18).toString('base64url');
-
-/** The conversation of a payment's own events (provider webhooks, expiry, staff decisions). */
-export const paymentConversationId = (paymentId: string) => `payment:${paymentId}`;
 
 /** The customer's language: their contact record, then the conversation, then the business's. */
 export async function customerLocale(
@@ -85,7 +83,7 @@ export async function applyPaymentEffects(
         await requestRefund(tx, conversation, effect, deps, now);
         break;
       case 'CancelBooking':
-        await cancelBooking(tx, conversation, effect.bookingId, deps);
+        await cancelBooking(tx, conversation, effect.bookingId, deps, now);
         break;
     }
   }
@@ -305,7 +303,13 @@ async function holdSlot(
 }
 
 /** Cancels the customer's own held or confirmed booking; the slot becomes free. */
-async function cancelBooking(tx: Db, conversation: ConversationRow, bookingId: string, deps: PaymentDeps) {
+async function cancelBooking(
+  tx: Db,
+  conversation: ConversationRow,
+  bookingId: string,
+  deps: PaymentDeps,
+  now: Date,
+) {
   const booking = await getBooking(tx, bookingId);
   if (!booking || booking.waId !== conversation.waId) {
     deps.logger.warn(
@@ -314,6 +318,27 @@ async function cancelBooking(tx: Db, conversation: ConversationRow, bookingId: s
     );
     return;
   }
-  if (booking.status === 'held' || booking.status === 'confirmed')
-    await updateBooking(tx, bookingId, { status: 'cancelled' });
+  if (booking.status !== 'held' && booking.status !== 'confirmed') return;
+  await updateBooking(tx, bookingId, { status: 'cancelled' });
+  // An unpaid deposit link must not stay payable for a booking that no longer exists.
+  const depositId = booking.depositPaymentId;
+  const depositPayment = depositId ? await getPayment(tx, depositId) : null;
+  if (depositPayment && (depositPayment.status === 'created' || depositPayment.status === 'pending')) {
+    await storePaymentEvents(
+      tx,
+      depositPayment.provider,
+      [
+        {
+          type: 'PaymentExpired',
+          paymentId: depositPayment.id,
+          providerEventId: `cancelled:${bookingId}`,
+          providerRef: null,
+          amount: null,
+          currency: null,
+          at: now,
+        },
+      ],
+      now,
+    );
+  }
 }

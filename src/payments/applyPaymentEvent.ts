@@ -9,7 +9,7 @@ import {
   type Db,
   type PaymentRow,
 } from '../store/index.js';
-import { createPaymentRecord, linkMessage, paymentConversationId } from './applyPaymentEffect.js';
+import { createPaymentRecord, linkMessage } from './applyPaymentEffect.js';
 import { queueChatMessage, type ChatMessage } from './chatMessage.js';
 import type { PaymentDeps } from './deps.js';
 import { formatAmount, formatWhen } from './format.js';
@@ -25,6 +25,7 @@ import {
   updatePayment,
 } from './paymentsRepo.js';
 import type { PaymentEvent } from './port.js';
+import { paymentConversationId } from './storePaymentEvents.js';
 import { transition } from './stateMachine.js';
 
 /** Thrown when a provider reports money that does not match the payment; the event is retried, then dead-lettered for staff. */
@@ -162,6 +163,8 @@ async function consequences(
     case 'failed':
     case 'expired': {
       const failed = payment.status === 'failed';
+      // The customer cancelled: the flow already said so, and the link simply closed.
+      if (booking?.status === 'cancelled') return null;
       if (booking && booking.status === 'held') {
         if (!failed || !booking.holdExpiresAt || booking.holdExpiresAt <= now) {
           await updateBooking(tx, booking.id, { status: 'released' });
@@ -224,11 +227,14 @@ async function confirmBooking(tx: Db, payment: PaymentRow, bookingId: string, de
   const booking = await getBooking(tx, bookingId);
   if (!booking) return null;
   if (booking.status === 'confirmed') return booking;
-  if (booking.status === 'cancelled') return null;
   await lockCalendar(tx);
-  const clash = await findOverlappingBookings(tx, booking.start, booking.end, now, booking.id);
-  if (clash.length > 0) {
-    // Paid after the hold lapsed and someone else took the slot: staff decide (refund or another time).
+  const clash =
+    booking.status === 'cancelled'
+      ? []
+      : await findOverlappingBookings(tx, booking.start, booking.end, now, booking.id);
+  if (booking.status === 'cancelled' || clash.length > 0) {
+    // Paid for a cancelled booking, or after the hold lapsed and someone else took the slot:
+    // staff decide (refund or another time).
     await tx
       .insert(refunds)
       .values({
@@ -236,7 +242,10 @@ async function confirmBooking(tx: Db, payment: PaymentRow, bookingId: string, de
         paymentId: payment.id,
         amount: payment.amount,
         status: 'requested',
-        reason: 'deposit paid after the hold lapsed; the slot was taken',
+        reason:
+          booking.status === 'cancelled'
+            ? 'deposit paid for a cancelled booking'
+            : 'deposit paid after the hold lapsed; the slot was taken',
         requestedBy: 'system',
         idempotencyKey: `refund_${payment.id}_slot`,
         createdAt: now,

@@ -1,7 +1,9 @@
 import type { DistributiveOmit } from '../engine/types.js';
 import { insertInboundEvents, type Db } from '../store/index.js';
-import { paymentConversationId } from './applyPaymentEffect.js';
 import type { PaymentEvent, PaymentProvider } from './port.js';
+
+/** The queue of a payment's own events (provider webhooks, expiry, staff decisions). */
+export const paymentConversationId = (paymentId: string) => `payment:${paymentId}`;
 
 /** What a stored `payment` inbound event carries. */
 export interface StoredPaymentEvent {
