@@ -25,6 +25,7 @@ import {
   updatePayment,
 } from './paymentsRepo.js';
 import type { PaymentEvent } from './port.js';
+import { REMINDER_PAYMENT_PREFIX } from './sendReminders.js';
 import { paymentConversationId } from './storePaymentEvents.js';
 import { transition } from './stateMachine.js';
 
@@ -165,6 +166,7 @@ async function consequences(
       const failed = payment.status === 'failed';
       // The customer cancelled: the flow already said so, and the link simply closed.
       if (booking?.status === 'cancelled') return null;
+      if (!failed && payment.id.startsWith(REMINDER_PAYMENT_PREFIX)) return null;
       if (booking && booking.status === 'held') {
         if (!failed || !booking.holdExpiresAt || booking.holdExpiresAt <= now) {
           await updateBooking(tx, booking.id, { status: 'released' });

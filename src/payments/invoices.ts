@@ -3,16 +3,10 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import type { Business } from '../business/loadBusiness.js';
 import { invoiceOrders, type Db, type InvoiceOrderRow } from '../store/index.js';
-import { currencyDigits, localParts, parseAmount } from './format.js';
+import { localParts, parseAmount } from './format.js';
 
-const isCurrency = (code: string) => {
-  try {
-    currencyDigits(code);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+const isCurrency = (code: string) => CURRENCIES.has(code);
 
 const isDate = (text: string) => {
   const at = new Date(`${text}T00:00:00Z`);

@@ -14,6 +14,12 @@ import { createPaymentRecord } from './applyPaymentEffect.js';
 import type { PaymentDeps } from './deps.js';
 import { daysBetween, formatAmount, formatDate, formatWhen, localParts } from './format.js';
 
+/**
+ * Id prefix of the links reminders create for invoices. They close quietly when they expire:
+ * the reminder schedule, not the expiry, decides when the customer hears about the invoice again.
+ */
+export const REMINDER_PAYMENT_PREFIX = 'pay_invoice_';
+
 /** Keys of the invoice reminder texts by offset sign. */
 const reminderKey = (offset: number) =>
   offset < 0
@@ -149,7 +155,7 @@ async function remindInvoice(
     (await createPaymentRecord(
       tx,
       {
-        id: `pay_invoice_${invoice.reference}_${today(now, deps)}`,
+        id: `${REMINDER_PAYMENT_PREFIX}${invoice.reference}_${today(now, deps)}`,
         reference: invoice.reference,
         conversationId: conversation.id,
         waId: invoice.waId,

@@ -20,8 +20,14 @@ export async function resetPayments(store: TestStore): Promise<void> {
 }
 
 /** The customer writes (opening the 24-hour window); what the bot answered is forgotten. */
-export async function customerWrites(app: TestApp, words = 'hello', from = CUSTOMER): Promise<void> {
-  await app.post(metaWebhook({ from, messages: [text(words)] }));
+export async function customerWrites(
+  app: TestApp,
+  words = 'hello',
+  from = CUSTOMER,
+  phoneNumberId?: string,
+): Promise<void> {
+  const timestamp = String(Math.floor(app.clock.now().getTime() / 1000));
+  await app.post(metaWebhook({ from, phoneNumberId, messages: [text(words, { timestamp })] }));
   await app.settle();
   app.graph.sent.length = 0;
 }
