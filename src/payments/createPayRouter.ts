@@ -197,7 +197,11 @@ export function createPayRouter(options: PayRouterOptions): Router {
       200,
       locale,
       details(payment, locale) +
-        `<p class="note">${escapeHtml(formatWhen(payment.expiresAt, locale, deps.business.timezone))}</p>` +
+        `<p class="note">${escapeHtml(
+          renderText(deps.texts, locale, 'payments.page.valid', {
+            when: formatWhen(payment.expiresAt, locale, deps.business.timezone),
+          }),
+        )}</p>` +
         action('pay', 'pay') +
         action('decline', 'decline') +
         action('expire', 'expire') +

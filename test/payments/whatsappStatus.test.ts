@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { eq } from 'drizzle-orm';
+import { loadConfig } from '../../src/config.js';
+import { createApp } from '../../src/createApp.js';
+import { createLogger } from '../../src/logger.js';
+import type { PaymentEvent, PaymentStatusParser } from '../../src/payments/index.js';
+import { inboundEvents, payments } from '../../src/store/index.js';
+import type { InboundPaymentStatusPayload } from '../../src/whatsapp/parseWebhook.js';
+import { signBody } from '../../src/whatsapp/verifySignature.js';
+import { storeKinds, type TestStore } from '../helpers/stores.js';
+import { APP_SECRET, manualClock, recordingGraph } from '../helpers/testApp.js';
+import { applyTurn, bodyOf, customerWrites, paymentEffect, resetPayments, sent } from './paymentHelpers.js';
+
+/**
+ * WhatsApp payment_status webhooks reach the payment layer through the parser the native adapter
+ * supplies. This stand-in reads the fixture's fields the way that adapter is expected to.
+ */
+const parser: PaymentStatusParser = (payload) => {
+  const { status } = payload as InboundPaymentStatusPayload;
+  const transaction = status.payment.transaction;
+  const base = {
+    paymentId: status.payment.reference_id,
+    providerEventId: `${status.id}:${transaction?.status ?? status.status}`,
+    providerRef: transaction?.id ?? null,
+    amount: status.payment.amount.value,
+    currency: status.payment.currency,
+    at: new Date(0),
+  };
+  return [
+    transaction?.status === 'success'
+      ? ({ type: 'PaymentSucceeded', ...base } as PaymentEvent)
+      : ({ type: 'PaymentFailed', reason: transaction?.error?.reason ?? null, ...base } as PaymentEvent),
+  ];
+};
+
+describe.each(storeKinds)('WhatsApp payment statuses on %s', (_kind, open) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await open();
+  });
+  afterAll(() => store.close());
+  beforeEach(() => resetPayments(store));
+
+  test('a payment_status webhook becomes one event of its payment and one receipt, replays included', async () => {
+    const clock = manualClock();
+    const graph = recordingGraph();
+    const core = await createApp({
+      config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/tmp/wca-test-unused' }),
+      store,
+      logger: createLogger('silent'),
+      secrets: { appSecret: APP_SECRET, apiToken: 'x'.repeat(24), accessToken: 'token' },
+      clock,
+      graph,
+      startLoops: false,
+      payments: { parsePaymentStatus: parser },
+    });
+    const app = Object.assign(core, {
+      graph,
+      clock,
+      post: (body: unknown) => {
+        const raw = JSON.stringify(body);
+        return core.receive(raw, signBody(raw, APP_SECRET));
+      },
+      staff: async () => undefined,
+    });
+    try {
+      await customerWrites(app);
+      await applyTurn(app, [paymentEffect({ amount: 21000, currency: 'INR' })]);
+      await app.settle();
+      app.graph.sent.length = 0;
+      const [payment] = await store.db.select().from(payments);
+      const fixture = JSON.parse(await readFile('test/fixtures/whatsapp/payment-status-in-pg.json', 'utf8'));
+      const status = fixture.entry[0].changes[0].value.statuses[0];
+      Object.assign(status, { recipient_id: '16505551234', status: 'captured', timestamp: '1750000100' });
+      Object.assign(status.payment, { reference_id: payment!.id });
+      Object.assign(status.payment.transaction, { status: 'success' });
+      fixture.entry[0].changes[0].value.metadata.phone_number_id = '106540352242922';
+      for (let i = 0; i < 3; i++) await app.post(fixture);
+      await app.settle();
+      expect((await store.db.select().from(payments))[0]?.status).toBe('succeeded');
+      expect(sent(app).map(bodyOf)).toEqual([expect.stringMatching(/Payment received: ₹210\.00/)]);
+      const stored = await store.db.select().from(inboundEvents).where(eq(inboundEvents.kind, 'payment'));
+      expect(stored.map((e) => [e.source, e.conversationId])).toEqual([
+        ['whatsapp', `payment:${payment!.id}`],
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});
