@@ -22,7 +22,7 @@ const parser: PaymentStatusParser = (payload) => {
     paymentId: status.payment.reference_id,
     providerEventId: `${status.id}:${transaction?.status ?? status.status}`,
     providerRef: transaction?.id ?? null,
-    amount: status.payment.amount.value,
+    amount: status.payment.amount?.value ?? null,
     currency: status.payment.currency,
     at: new Date(0),
   };
