@@ -18,6 +18,7 @@ import {
   countPaymentsSince,
   findOverlappingBookings,
   getBooking,
+  getInvoice,
   getPayment,
   insertPayment,
   lockCalendar,
@@ -149,6 +150,31 @@ export async function requestPayment(
     return null;
   }
 
+  if (effect.purpose === 'invoice' && effect.subjectId) {
+    // An invoice is paid once, for its own amount, whatever the conversation believed.
+    const invoice = await getInvoice(tx, effect.subjectId);
+    if (
+      invoice &&
+      (invoice.status !== 'open' || invoice.amount !== effect.amount || invoice.currency !== effect.currency)
+    ) {
+      await queueChatMessage(
+        tx,
+        deps,
+        {
+          ...base,
+          id: `${effect.id}:invoice`,
+          text: [{ key: 'payments.invoice_closed', vars: { reference: invoice.reference } }],
+          template: { name: 'payment_closed', params: [amount, effect.reference] },
+        },
+        now,
+      );
+      deps.logger.warn(
+        { conversation: logRef(conversation.id) },
+        'payment refused: the invoice is not open at that amount',
+      );
+      return null;
+    }
+  }
   let expiresAt = new Date(now.getTime() + deps.config.linkTtlMs);
   if (effect.purpose === 'deposit' && effect.subjectId) {
     const booking = await getBooking(tx, effect.subjectId);

@@ -185,5 +185,24 @@ describe.each(storeKinds)('invoice orders on %s', (_kind, open) => {
     const after = await loadFacts(store.db, { waId: CUSTOMER, text: null, now: app.clock.now() });
     expect(after.invoices).toEqual([expect.objectContaining({ reference: 'INV-2026-0300', status: 'paid' })]);
     expect(bodyOf(sent(app).at(-1)!)).toMatch(/Invoice INV-2026-0300 is now settled/);
+
+    // Asking to pay it again, or at another amount, creates nothing.
+    app.graph.sent.length = 0;
+    const again = {
+      purpose: 'invoice' as const,
+      subjectId: 'INV-2026-0300',
+      reference: 'INV-2026-0300',
+      amount: 5000,
+    };
+    await applyTurn(app, [paymentEffect(again)]);
+    await applyTurn(app, [
+      paymentEffect({ ...again, subjectId: 'INV-2026-0002', reference: 'INV-2026-0002', amount: 100 }),
+    ]);
+    await app.settle();
+    expect(await store.db.select().from(payments)).toHaveLength(1);
+    expect(sent(app).map(bodyOf)).toEqual([
+      expect.stringMatching(/INV-2026-0300 is already settled/),
+      expect.stringMatching(/INV-2026-0002 is already settled/),
+    ]);
   });
 });
