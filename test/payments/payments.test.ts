@@ -148,7 +148,8 @@ describe.each(storeKinds)('payments on %s', (_kind, open) => {
     const transitions = await store.db
       .select()
       .from(paymentTransitions)
-      .where(eq(paymentTransitions.paymentId, payment.id));
+      .where(eq(paymentTransitions.paymentId, payment.id))
+      .orderBy(paymentTransitions.id);
     expect(transitions.map((t) => `${t.from}→${t.to}`)).toEqual([
       'created→succeeded',
       'succeeded→partially_refunded',
@@ -164,7 +165,8 @@ describe.each(storeKinds)('payments on %s', (_kind, open) => {
     const updates = await store.db
       .select()
       .from(inboundEvents)
-      .where(eq(inboundEvents.kind, 'payment_update'));
+      .where(eq(inboundEvents.kind, 'payment_update'))
+      .orderBy(inboundEvents.id);
     expect(updates.map((u) => [(u.payload as { status: string }).status, u.status])).toEqual([
       ['succeeded', 'done'],
       ['partially_refunded', 'done'],
@@ -202,7 +204,7 @@ describe.each(storeKinds)('payments on %s', (_kind, open) => {
       app.clock.now(),
     );
     await app.settle();
-    const all = await store.db.select().from(payments).orderBy(payments.createdAt);
+    const all = await store.db.select().from(payments).orderBy(payments.id);
     expect(all.map((p) => [p.id, p.status])).toEqual([
       [first.id, 'failed'],
       [`${first.id}.r1`, 'created'],
