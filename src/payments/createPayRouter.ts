@@ -6,7 +6,7 @@ import type { Db, PaymentRow } from '../store/index.js';
 import { asLocale } from './chatMessage.js';
 import type { PaymentDeps } from './deps.js';
 import { formatAmount, formatWhen } from './format.js';
-import { getPaymentByToken, updatePayment } from './paymentsRepo.js';
+import { getPaymentByToken, recordCheckout } from './paymentsRepo.js';
 import type { SandboxOutcome, SandboxProvider } from './sandbox/createSandboxProvider.js';
 import { storePaymentEvents } from './storePaymentEvents.js';
 
@@ -156,8 +156,8 @@ export function createPayRouter(options: PayRouterOptions): Router {
             expiresAt: payment.expiresAt,
             returnUrl: linkOf(payment.token),
           });
-          checkoutUrl = created.checkoutUrl;
-          await updatePayment(db, payment.id, { providerRef: created.providerRef, checkoutUrl });
+          // Two first visits at once: the first stored checkout wins, and both go there.
+          checkoutUrl = await recordCheckout(db, payment.id, created.providerRef, created.checkoutUrl);
           await storePaymentEvents(
             db,
             provider.name,

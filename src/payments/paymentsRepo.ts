@@ -88,6 +88,24 @@ export async function updatePayment(
     .where(eq(payments.id, id));
 }
 
+/** Stores a payment's checkout unless one is stored already; returns the stored one. */
+export async function recordCheckout(
+  db: Db,
+  id: string,
+  providerRef: string,
+  checkoutUrl: string | null,
+): Promise<string | null> {
+  await db
+    .update(payments)
+    .set({ providerRef, checkoutUrl, updatedAt: sql`clock_timestamp()` })
+    .where(and(eq(payments.id, id), isNull(payments.checkoutUrl)));
+  const [row] = await db
+    .select({ checkoutUrl: payments.checkoutUrl })
+    .from(payments)
+    .where(eq(payments.id, id));
+  return row?.checkoutUrl ?? null;
+}
+
 /** Payments still waiting for news that no one has asked the provider about for `olderThan`. */
 export async function findPaymentsToReconcile(db: Db, olderThan: Date, limit: number): Promise<PaymentRow[]> {
   return db

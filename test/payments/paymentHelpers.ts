@@ -1,4 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { loadConfig, type Env } from '../../src/config.js';
+import { createApp, type AppOptions } from '../../src/createApp.js';
+import { signBody } from '../../src/whatsapp/verifySignature.js';
 import type { Effect } from '../../src/engine/types.js';
 import { applyEffects } from '../../src/jobs/handleEvent.js';
 import { createLogger } from '../../src/logger.js';
@@ -6,7 +9,7 @@ import { getConversation, type Db } from '../../src/store/index.js';
 import type { GraphMessage } from '../../src/whatsapp/builders.js';
 import { metaWebhook, text } from '../fixtures/metaWebhook.js';
 import { resetStore, type TestStore } from '../helpers/stores.js';
-import type { TestApp } from '../helpers/testApp.js';
+import { APP_SECRET, API_TOKEN, manualClock, recordingGraph, type TestApp } from '../helpers/testApp.js';
 
 export const CUSTOMER = '16505551234';
 export const CONVERSATION = `106540352242922:${CUSTOMER}`;
@@ -92,4 +95,33 @@ export function linkOf(message: Sent): string {
   const url = message.interactive?.action.parameters?.url;
   if (!url) throw new Error(`no link in ${JSON.stringify(message)}`);
   return url;
+}
+
+/** Like createTestApp, with a payment provider or a WhatsApp payment status parser of the test's own. */
+export async function createPaymentsTestApp(
+  store: TestStore,
+  env: Env,
+  payments: AppOptions['payments'],
+): Promise<TestApp> {
+  const clock = manualClock();
+  const graph = recordingGraph();
+  const core = await createApp({
+    config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/tmp/wca-test-unused', ...env }),
+    store,
+    logger: createLogger('silent'),
+    secrets: { appSecret: APP_SECRET, apiToken: API_TOKEN, accessToken: 'test-access-token' },
+    clock,
+    graph,
+    startLoops: false,
+    payments,
+  });
+  return Object.assign(core, {
+    graph,
+    clock,
+    post: (body: unknown) => {
+      const raw = JSON.stringify(body);
+      return core.receive(raw, signBody(raw, APP_SECRET));
+    },
+    staff: async () => undefined,
+  });
 }

@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { eq } from 'drizzle-orm';
-import { loadConfig } from '../../src/config.js';
-import { createApp } from '../../src/createApp.js';
-import { createLogger } from '../../src/logger.js';
 import type { PaymentEvent, PaymentStatusParser } from '../../src/payments/index.js';
 import { inboundEvents, payments } from '../../src/store/index.js';
 import type { InboundPaymentStatusPayload } from '../../src/whatsapp/parseWebhook.js';
-import { signBody } from '../../src/whatsapp/verifySignature.js';
 import { storeKinds, type TestStore } from '../helpers/stores.js';
-import { APP_SECRET, manualClock, recordingGraph } from '../helpers/testApp.js';
-import { applyTurn, bodyOf, customerWrites, paymentEffect, resetPayments, sent } from './paymentHelpers.js';
+import {
+  applyTurn,
+  bodyOf,
+  createPaymentsTestApp,
+  customerWrites,
+  paymentEffect,
+  resetPayments,
+  sent,
+} from './paymentHelpers.js';
 
 /**
  * WhatsApp payment_status webhooks reach the payment layer through the parser the native adapter
@@ -42,27 +45,7 @@ describe.each(storeKinds)('WhatsApp payment statuses on %s', (_kind, open) => {
   beforeEach(() => resetPayments(store));
 
   test('a payment_status webhook becomes one event of its payment and one receipt, replays included', async () => {
-    const clock = manualClock();
-    const graph = recordingGraph();
-    const core = await createApp({
-      config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/tmp/wca-test-unused' }),
-      store,
-      logger: createLogger('silent'),
-      secrets: { appSecret: APP_SECRET, apiToken: 'x'.repeat(24), accessToken: 'token' },
-      clock,
-      graph,
-      startLoops: false,
-      payments: { parsePaymentStatus: parser },
-    });
-    const app = Object.assign(core, {
-      graph,
-      clock,
-      post: (body: unknown) => {
-        const raw = JSON.stringify(body);
-        return core.receive(raw, signBody(raw, APP_SECRET));
-      },
-      staff: async () => undefined,
-    });
+    const app = await createPaymentsTestApp(store, {}, { parsePaymentStatus: parser });
     try {
       await customerWrites(app);
       await applyTurn(app, [paymentEffect({ amount: 21000, currency: 'INR' })]);
