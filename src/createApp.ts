@@ -114,6 +114,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     db: store.db,
     clock,
     logger,
+    registry: metrics.registry,
     ...options.payments,
     onEventStored: () => worker.wake(),
   });

@@ -99,6 +99,7 @@ export async function applyPaymentEvent(
     ],
     now,
   );
+  deps.metrics.transitions.inc({ to: result.to, provider: payment.provider });
   deps.logger.info(
     { payment: payment.id, from: result.from, to: result.to, conversation: logRef(payment.conversationId) },
     'payment status changed',

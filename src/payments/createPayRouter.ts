@@ -8,6 +8,7 @@ import type { PaymentDeps } from './deps.js';
 import { formatAmount, formatWhen } from './format.js';
 import { getPaymentByToken, recordCheckout } from './paymentsRepo.js';
 import type { SandboxOutcome, SandboxProvider } from './sandbox/createSandboxProvider.js';
+import { PROVIDER_DEADLINE_MS, withDeadline } from './paymentMetrics.js';
 import { storePaymentEvents } from './storePaymentEvents.js';
 
 export interface PayRouterOptions {
@@ -144,18 +145,20 @@ export function createPayRouter(options: PayRouterOptions): Router {
       let checkoutUrl = payment.checkoutUrl;
       if (!checkoutUrl) {
         try {
-          const created = await provider.createPayment({
-            paymentId: payment.id,
-            reference: payment.reference,
-            amount: payment.amount,
-            currency: payment.currency,
-            description: payment.description,
-            items: payment.items as { name: string; quantity: number; amount: number }[],
-            locale: payment.locale,
-            customerWaId: payment.waId,
-            expiresAt: payment.expiresAt,
-            returnUrl: linkOf(payment.token),
-          });
+          const created = await withDeadline('createPayment', PROVIDER_DEADLINE_MS, () =>
+            provider.createPayment({
+              paymentId: payment.id,
+              reference: payment.reference,
+              amount: payment.amount,
+              currency: payment.currency,
+              description: payment.description,
+              items: payment.items as { name: string; quantity: number; amount: number }[],
+              locale: payment.locale,
+              customerWaId: payment.waId,
+              expiresAt: payment.expiresAt,
+              returnUrl: linkOf(payment.token),
+            }),
+          );
           // Two first visits at once: the first stored checkout wins, and both go there.
           checkoutUrl = await recordCheckout(db, payment.id, created.providerRef, created.checkoutUrl);
           await storePaymentEvents(
@@ -166,6 +169,7 @@ export function createPayRouter(options: PayRouterOptions): Router {
           );
           options.onEventStored();
         } catch (error) {
+          deps.metrics.providerErrors.inc({ operation: 'createPayment' });
           deps.logger.error({ err: error, payment: payment.id }, 'could not open the checkout');
           return page(
             res,

@@ -5,6 +5,8 @@ import type { TextCatalog } from '../engine/texts.js';
 import type { Clock } from '../engine/types.js';
 import { startLoop, type Loop } from '../jobs/loop.js';
 import type { Logger } from '../logger.js';
+import type { Registry } from 'prom-client';
+import { createPaymentMetrics } from './paymentMetrics.js';
 import type { Db } from '../store/index.js';
 import { createPaymentsApi } from './createPaymentsApi.js';
 import { createPayRouter } from './createPayRouter.js';
@@ -26,6 +28,8 @@ export interface PaymentLayerOptions {
   db: Db;
   clock: Clock;
   logger: Logger;
+  /** The registry the payment metrics join. */
+  registry: Registry;
   /** The provider for PAYMENTS_PROVIDER=stripe|whatsapp; sandbox mode builds its own. */
   provider?: PaymentProvider;
   /** Parser for WhatsApp payment_status webhooks (the WhatsApp-native adapter). */
@@ -83,6 +87,7 @@ export function createPaymentLayer(options: PaymentLayerOptions): PaymentLayer {
     provider,
     parsePaymentStatus: options.parsePaymentStatus ?? null,
     logger,
+    metrics: createPaymentMetrics(options.registry),
   };
   let lastSlowRound = 0;
   const runJobs = async ({ force = false } = {}) => {

@@ -2,6 +2,7 @@ import type { Business } from '../business/loadBusiness.js';
 import type { PaymentsConfig } from '../config.js';
 import type { TextCatalog } from '../engine/texts.js';
 import type { Logger } from '../logger.js';
+import type { PaymentMetrics } from './paymentMetrics.js';
 import type { PaymentEvent, PaymentProvider } from './port.js';
 
 /**
@@ -21,4 +22,5 @@ export interface PaymentDeps {
   /** WhatsApp payment_status payloads → payment events; without one they are kept but not applied. */
   parsePaymentStatus: PaymentStatusParser | null;
   logger: Logger;
+  metrics: PaymentMetrics;
 }

@@ -17,3 +17,4 @@ export * from './sandbox/createSandboxProvider.js';
 export * from './sendReminders.js';
 export * from './createPaymentLayer.js';
 export * from './createPaymentsApi.js';
+export * from './paymentMetrics.js';

@@ -1,6 +1,7 @@
 import type { Db } from '../store/index.js';
 import type { PaymentDeps } from './deps.js';
 import { findPaymentsToReconcile, updatePayment } from './paymentsRepo.js';
+import { PROVIDER_DEADLINE_MS, withDeadline } from './paymentMetrics.js';
 import { storePaymentEvents } from './storePaymentEvents.js';
 
 /**
@@ -19,13 +20,17 @@ export async function reconcilePayments(db: Db, deps: PaymentDeps, now: Date, li
   for (const payment of due) {
     if (payment.provider !== deps.provider.name) continue;
     try {
-      const events = await deps.provider.lookup({ paymentId: payment.id, providerRef: payment.providerRef });
+      const events = await withDeadline('lookup', PROVIDER_DEADLINE_MS, () =>
+        deps.provider.lookup({ paymentId: payment.id, providerRef: payment.providerRef }),
+      );
       found += await storePaymentEvents(db, deps.provider.name, events, now);
     } catch (error) {
+      deps.metrics.providerErrors.inc({ operation: 'lookup' });
       deps.logger.warn({ err: error, payment: payment.id }, 'payment lookup failed; will retry next round');
     }
     await updatePayment(db, payment.id, { lastCheckedAt: now });
   }
+  deps.metrics.reconciled.inc(found);
   if (found > 0) deps.logger.info({ found }, 'reconciliation found payment events no webhook delivered');
   return due.length;
 }

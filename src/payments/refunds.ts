@@ -13,6 +13,7 @@ import {
   getRefund,
   lockPayment,
 } from './paymentsRepo.js';
+import { PROVIDER_DEADLINE_MS, withDeadline } from './paymentMetrics.js';
 import { storePaymentEvents } from './storePaymentEvents.js';
 
 type RequestRefundEffect = Extract<Effect, { type: 'RequestRefund' }>;
@@ -203,13 +204,15 @@ export async function processRefunds(db: Db, deps: PaymentDeps, now: Date, limit
     const payment = await getPayment(db, refund.paymentId);
     if (!payment) continue;
     try {
-      const result = await deps.provider.refund({
-        paymentId: payment.id,
-        providerRef: payment.providerRef ?? '',
-        amount: refund.amount,
-        currency: payment.currency,
-        idempotencyKey: refund.idempotencyKey,
-      });
+      const result = await withDeadline('refund', PROVIDER_DEADLINE_MS, () =>
+        deps.provider.refund({
+          paymentId: payment.id,
+          providerRef: payment.providerRef ?? '',
+          amount: refund.amount,
+          currency: payment.currency,
+          idempotencyKey: refund.idempotencyKey,
+        }),
+      );
       if (result.status === 'failed') throw new Error('the provider declined the refund');
       await db.transaction(async (tx) => {
         const t = tx as unknown as Db;
@@ -240,6 +243,7 @@ export async function processRefunds(db: Db, deps: PaymentDeps, now: Date, limit
         }
       });
     } catch (error) {
+      deps.metrics.providerErrors.inc({ operation: 'refund' });
       const attempts = refund.attempts + 1;
       const message = error instanceof Error ? error.message : String(error);
       await db

@@ -161,6 +161,9 @@ describe.each(storeKinds)('payments on %s', (_kind, open) => {
       'sandbox:evt:evt_refund_2',
     ]);
     expect(await onlyPayment()).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
+    const metrics = await app.metrics.registry.metrics();
+    expect(metrics).toContain('wca_payment_transitions_total{to="succeeded",provider="sandbox"} 1');
+    expect(metrics).toContain('wca_payment_transitions_total{to="refunded",provider="sandbox"} 1');
     // The flow heard each change once, and said nothing of its own.
     const updates = await store.db
       .select()
