@@ -184,7 +184,7 @@ export function createPayRouter(options: PayRouterOptions): Router {
     }
     const sandbox = provider as SandboxProvider;
     const decided = (await sandbox.lookup({ paymentId: payment.id, providerRef: payment.providerRef }))[0];
-    if (decided) return (statusPage(res, payment, locale, 'processing', 200), undefined);
+    if (decided) return statusPage(res, payment, locale, 'processing');
     if (payment.status === 'created') {
       await storePaymentEvents(
         db,

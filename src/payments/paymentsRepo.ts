@@ -194,14 +194,14 @@ export async function committedRefunds(db: Db, paymentId: string): Promise<numbe
   return Number(rows[0]?.total ?? 0);
 }
 
-/** Refunds the provider still has to carry out, due now. */
+/** Approved refunds the provider has not accepted yet, due now. */
 export async function findRefundsToProcess(db: Db, now: Date, limit: number): Promise<RefundRow[]> {
   return db
     .select()
     .from(refunds)
     .where(
       and(
-        eq(refunds.status, 'processing'),
+        eq(refunds.status, 'approved'),
         isNull(refunds.providerRef),
         or(isNull(refunds.nextAttemptAt), lte(refunds.nextAttemptAt, now)),
       ),

@@ -18,13 +18,13 @@ import { storePaymentEvents } from './storePaymentEvents.js';
 
 type RequestRefundEffect = Extract<Effect, { type: 'RequestRefund' }>;
 
-/** After this many failed provider calls a refund stays in processing with its error, for staff. */
+/** After this many failed provider calls a refund stays approved with its error, for staff. */
 const REFUND_MAX_ATTEMPTS = 8;
 
 /** A refund status the customer hears about, and the text that says it. */
 const REFUND_TEXTS = {
   requested: 'payments.refund.requested',
-  processing: 'payments.refund.processing',
+  approved: 'payments.refund.processing',
   rejected: 'payments.refund.rejected',
 } as const;
 
@@ -64,7 +64,8 @@ export async function notifyRefund(
 /**
  * A customer's refund request from a flow, checked against the policy: only the customer's own
  * paid payments, within the window, deposits only if refundable; above the approval limit it
- * waits for staff (requested), otherwise it goes straight to the provider (processing).
+ * waits for staff (requested), otherwise it is approved at once. Approved refunds go to the
+ * provider (processing) and end refunded when it confirms.
  */
 export async function requestRefund(
   tx: Db,
@@ -106,7 +107,7 @@ export async function requestRefund(
     await refusal('nothing');
     return null;
   }
-  const status = amount > deps.config.refundMaxWithoutApproval ? 'requested' : 'processing';
+  const status = amount > deps.config.refundMaxWithoutApproval ? 'requested' : 'approved';
   const [refund] = await tx
     .insert(refunds)
     .values({
@@ -125,7 +126,7 @@ export async function requestRefund(
   return refund as RefundRow;
 }
 
-/** Staff issue a refund directly (they are the approval): straight to processing. */
+/** Staff issue a refund directly (they are the approval): approved at once. */
 export async function issueRefund(
   tx: Db,
   input: { paymentId: string; amount: number | null; reason: string; staff: string; key: string },
@@ -149,7 +150,7 @@ export async function issueRefund(
       id,
       paymentId: payment.id,
       amount,
-      status: 'processing',
+      status: 'approved',
       reason: input.reason,
       requestedBy: input.staff,
       decidedBy: input.staff,
@@ -158,7 +159,7 @@ export async function issueRefund(
       updatedAt: now,
     })
     .returning();
-  await notifyRefund(tx, payment, refund as RefundRow, 'processing', deps, now);
+  await notifyRefund(tx, payment, refund as RefundRow, 'approved', deps, now);
   return { refund: refund as RefundRow, problem: null };
 }
 
@@ -174,9 +175,8 @@ export async function decideRefund(
 ): Promise<{ refund: RefundRow | null; problem: string | null }> {
   const [refund] = await tx.select().from(refunds).where(eq(refunds.id, input.refundId)).for('update');
   if (!refund) return { refund: null, problem: 'not_found' };
-  const target = input.decision === 'approve' ? 'processing' : 'rejected';
-  if (refund.status === target || (input.decision === 'approve' && refund.status === 'refunded'))
-    return { refund, problem: null };
+  const target = input.decision === 'approve' ? 'approved' : 'rejected';
+  if (refund.status === target) return { refund, problem: null };
   if (refund.status !== 'requested')
     return { refund, problem: `refund is already ${refund.status}; only requested refunds can be decided` };
   const payment = (await lockPayment(tx, refund.paymentId)) as PaymentRow;
@@ -218,7 +218,7 @@ export async function processRefunds(db: Db, deps: PaymentDeps, now: Date, limit
         const t = tx as unknown as Db;
         await t
           .update(refunds)
-          .set({ providerRef: result.refundRef, lastError: null, updatedAt: now })
+          .set({ status: 'processing', providerRef: result.refundRef, lastError: null, updatedAt: now })
           .where(eq(refunds.id, refund.id));
         if (result.status === 'succeeded') {
           const total = await refundedTotal(t, payment.id, refund.id);

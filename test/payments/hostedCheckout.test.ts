@@ -181,7 +181,7 @@ describe.each(storeKinds)('a provider with a hosted checkout on %s', (_kind, ope
     provider.refund.mockRejectedValueOnce(new Error('rate limited'));
     await app.payments.runJobs();
     const [waiting] = await store.db.select().from(refunds);
-    expect(waiting).toMatchObject({ status: 'processing', attempts: 1, lastError: 'rate limited' });
+    expect(waiting).toMatchObject({ status: 'approved', attempts: 1, lastError: 'rate limited' });
     app.clock.advance(5 * 60_000);
     await app.payments.runJobs();
     await app.settle();
@@ -202,5 +202,63 @@ describe.each(storeKinds)('a provider with a hosted checkout on %s', (_kind, ope
       status: 'refunded',
       refundedAmount: 3000,
     });
+  });
+
+  test('a refund the provider takes as pending completes with its webhook', async () => {
+    const payment = await linkPayment(3000);
+    await storePaymentEvents(
+      store.db,
+      'stripe',
+      [
+        {
+          type: 'PaymentSucceeded',
+          paymentId: payment.id,
+          providerEventId: 'evt_paid',
+          providerRef: 'pi_1',
+          amount: 3000,
+          currency: 'EUR',
+          at: app.clock.now(),
+        },
+      ],
+      app.clock.now(),
+    );
+    await app.settle();
+    app.graph.sent.length = 0;
+    await applyTurn(app, [
+      { type: 'RequestRefund', id: 'evt-rf:0', paymentId: payment.id, amount: 1000, reason: 'late' },
+    ]);
+    provider.refund.mockResolvedValueOnce({ refundRef: 're_pending', status: 'pending' });
+    await app.payments.runJobs();
+    await app.settle();
+    expect((await store.db.select().from(refunds))[0]).toMatchObject({
+      status: 'processing',
+      providerRef: 're_pending',
+    });
+    expect((await store.db.select().from(payments))[0]?.status).toBe('succeeded');
+    await storePaymentEvents(
+      store.db,
+      'stripe',
+      [
+        {
+          type: 'PaymentRefunded',
+          paymentId: payment.id,
+          providerEventId: 'evt_refund',
+          providerRef: 'pi_1',
+          refundRef: 're_pending',
+          refundedAmount: 1000,
+          amount: 1000,
+          currency: 'EUR',
+          at: app.clock.now(),
+        },
+      ],
+      app.clock.now(),
+    );
+    await app.settle();
+    expect((await store.db.select().from(refunds))[0]).toMatchObject({ status: 'refunded' });
+    expect(provider.refund).toHaveBeenCalledTimes(1);
+    expect(sent(app).map(bodyOf)).toEqual([
+      expect.stringMatching(/approved and on its way/),
+      expect.stringMatching(/Refund of €10\.00/),
+    ]);
   });
 });

@@ -72,11 +72,11 @@ describe.each(storeKinds)('refunds on %s', (_kind, open) => {
       note: 'ok',
     });
     expect(approved.status).toBe(200);
-    expect(approved.body.refund).toMatchObject({ status: 'processing', decidedBy: 'giulia' });
+    expect(approved.body.refund).toMatchObject({ status: 'approved', decidedBy: 'giulia' });
     // Deciding twice is refused with the reason.
     const again = await api('post', `/refunds/${waiting!.id}/reject`).send({});
     expect(again.status).toBe(409);
-    expect(again.body.error.message).toMatch(/already processing/);
+    expect(again.body.error.message).toMatch(/already approved/);
 
     await app.payments.runJobs();
     await app.settle();
