@@ -303,7 +303,11 @@ async function holdSlot(
             vars: { when: formatWhen(start, locale, deps.business.timezone) },
           },
         ],
-        template: { name: 'payment_closed', params: ['', effect.reference] },
+        // A hold is asked for in answer to the customer, so this is inside the window in practice.
+        template: {
+          name: 'payment_closed',
+          params: [formatAmount(effect.deposit, deps.business.currency, locale), effect.reference],
+        },
       },
       now,
     );
