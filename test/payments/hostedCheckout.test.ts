@@ -5,6 +5,7 @@ import type {
   PaymentEvent,
   PaymentProvider,
   RefundInput,
+  RefundResult,
 } from '../../src/payments/index.js';
 import { storePaymentEvents } from '../../src/payments/index.js';
 import { payments, refunds } from '../../src/store/index.js';
@@ -35,7 +36,7 @@ function hostedProvider() {
       providerRef: `cs_${input.paymentId}`,
       checkoutUrl: `https://checkout.example.com/c/cs_${input.paymentId}`,
     })),
-    refund: jest.fn(async (input: RefundInput) => ({
+    refund: jest.fn(async (input: RefundInput): Promise<RefundResult> => ({
       refundRef: `re_${input.idempotencyKey}`,
       status: 'succeeded' as const,
     })),
