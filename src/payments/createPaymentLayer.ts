@@ -13,6 +13,7 @@ import { createPayRouter } from './createPayRouter.js';
 import type { PaymentDeps, PaymentStatusParser } from './deps.js';
 import { seedDemoInvoices } from './invoices.js';
 import type { PaymentProvider } from './port.js';
+import { releaseLapsedHolds } from './paymentsRepo.js';
 import { reconcilePayments } from './reconcilePayments.js';
 import { processRefunds } from './refunds.js';
 import { createSandboxProvider } from './sandbox/createSandboxProvider.js';
@@ -96,6 +97,7 @@ export function createPaymentLayer(options: PaymentLayerOptions): PaymentLayer {
     if (force || now.getTime() - lastSlowRound >= config.payments.reconcileIntervalMs) {
       lastSlowRound = now.getTime();
       work += await reconcilePayments(db, deps, now);
+      await releaseLapsedHolds(db, now);
       work += await sendReminders(db, deps, config.whatsapp.phoneNumberId, now);
     }
     if (work > 0) options.onEventStored();

@@ -177,6 +177,22 @@ export async function updateBooking(
     .where(eq(bookings.id, id));
 }
 
+/**
+ * Releases held slots whose hold ended without a deposit request (a flow that held and never
+ * asked); holds with a deposit are released by their payment's expiry, which tells the customer.
+ * @returns how many were released.
+ */
+export async function releaseLapsedHolds(db: Db, now: Date): Promise<number> {
+  const released = await db
+    .update(bookings)
+    .set({ status: 'released', updatedAt: sql`clock_timestamp()` })
+    .where(
+      and(eq(bookings.status, 'held'), isNull(bookings.depositPaymentId), lt(bookings.holdExpiresAt, now)),
+    )
+    .returning({ id: bookings.id });
+  return released.length;
+}
+
 // ─── Refunds ───
 
 export async function getRefund(db: Db, id: string): Promise<RefundRow | null> {

@@ -156,4 +156,15 @@ describe.each(storeKinds)('deposits on %s', (_kind, open) => {
     expect((await store.db.select().from(payments))[0]?.status).toBe('expired');
     expect(sent(app)).toEqual([]);
   });
+
+  test('a hold whose deposit was never asked for is released when it ends', async () => {
+    await customerWrites(app);
+    await applyTurn(app, [hold('b1')]);
+    app.clock.advance(29 * 60_000);
+    await app.payments.runJobs({ force: true });
+    expect(await booking('b1')).toMatchObject({ status: 'held' });
+    app.clock.advance(2 * 60_000);
+    await app.payments.runJobs({ force: true });
+    expect(await booking('b1')).toMatchObject({ status: 'released' });
+  });
 });
