@@ -93,7 +93,10 @@ export function createPayRouter(options: PayRouterOptions): Router {
       res,
       status,
       locale,
-      `${details(payment, locale)}<p class="status" role="status">${escapeHtml(text(locale, key))}</p>`,
+      `${details(payment, locale)}<p class="status" role="status">${escapeHtml(text(locale, key))}</p>` +
+        (key === 'paid' || key === 'refunded'
+          ? `<p class="note">${escapeHtml(text(locale, 'back'))}</p>`
+          : ''),
     );
 
   async function find(token: string | undefined): Promise<PaymentRow | null> {
