@@ -167,4 +167,16 @@ describe.each(storeKinds)('deposits on %s', (_kind, open) => {
     await app.payments.runJobs({ force: true });
     expect(await booking('b1')).toMatchObject({ status: 'released' });
   });
+
+  test('two customers holding the same time at the same moment: exactly one gets it', async () => {
+    await customerWrites(app);
+    await customerWrites(app, 'hello', OTHER);
+    await Promise.all([
+      applyTurn(app, [hold('b1'), deposit('b1')]),
+      applyTurn(app, [hold('b2'), deposit('b2')], otherConversation),
+    ]);
+    const held = await store.db.select().from(bookings);
+    expect(held).toHaveLength(1);
+    expect(await store.db.select().from(payments)).toHaveLength(1);
+  });
 });
