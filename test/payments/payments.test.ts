@@ -367,4 +367,26 @@ describe.each(storeKinds)('payments on %s', (_kind, open) => {
       .set('authorization', `Bearer ${API_TOKEN}`);
     expect(wrong.status).toBe(400);
   });
+
+  test('while staff have the conversation the receipt still arrives, and the bot stays quiet', async () => {
+    await customerWrites(app);
+    await applyTurn(app, [paymentEffect({ amount: 1000 })]);
+    await app.staff(CONVERSATION, { action: 'takeover', reason: 'staff_takeover' });
+    await app.settle();
+    app.graph.sent.length = 0;
+    const payment = await onlyPayment();
+    await storePaymentEvents(
+      store.db,
+      'sandbox',
+      [event(payment, 'PaymentSucceeded', 'evt_paid')],
+      app.clock.now(),
+    );
+    await app.settle();
+    expect(sent(app).map(bodyOf)).toEqual([expect.stringMatching(/Payment received: €10\.00/)]);
+    const [update] = await store.db
+      .select()
+      .from(inboundEvents)
+      .where(eq(inboundEvents.kind, 'payment_update'));
+    expect(update?.status).toBe('done');
+  });
 });
