@@ -12,12 +12,7 @@ import { createOutboxSender, type OutboxSender } from './jobs/outboxSender.js';
 import { startLoop, type Loop } from './jobs/loop.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import {
-  createPaymentLayer,
-  type PaymentLayer,
-  type PaymentProvider,
-  type PaymentStatusParser,
-} from './payments/index.js';
+import { createPaymentLayer, type PaymentLayer, type PaymentLayerOptions } from './payments/index.js';
 import { createHttpApp } from './server/createHttpApp.js';
 import { fireDueTimers, type Store } from './store/index.js';
 import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
@@ -40,8 +35,8 @@ export interface AppOptions {
   mounts?: (app: Omit<App, 'http'>) => [string, Router][];
   /** Start the worker, sender and timer loops (off in tests that drive them by hand). */
   startLoops?: boolean;
-  /** The Stripe or WhatsApp-native provider and the WhatsApp payment status parser; sandbox needs neither. */
-  payments?: { provider?: PaymentProvider; parsePaymentStatus?: PaymentStatusParser };
+  /** The Stripe or WhatsApp-native provider, its status parser and pay request builder; sandbox needs none. */
+  payments?: Pick<PaymentLayerOptions, 'provider' | 'parsePaymentStatus' | 'buildChatRequest'>;
 }
 
 export interface App {

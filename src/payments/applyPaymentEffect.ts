@@ -11,7 +11,7 @@ import {
   type Db,
   type PaymentRow,
 } from '../store/index.js';
-import { asLocale, queueChatMessage } from './chatMessage.js';
+import { asLocale, queueChatMessage, queueChatRequest } from './chatMessage.js';
 import type { PaymentDeps } from './deps.js';
 import { formatAmount, formatWhen } from './format.js';
 import {
@@ -201,12 +201,15 @@ export async function requestPayment(
     deps,
     now,
   );
-  await queueChatMessage(
-    tx,
-    deps,
-    linkMessage(payment, deps, `${effect.id}:link`, 'payments.link.body'),
-    now,
-  );
+  const native = deps.buildChatRequest?.(payment, `${effect.id}:link`) ?? null;
+  if (native) await queueChatRequest(tx, payment, native, now);
+  else
+    await queueChatMessage(
+      tx,
+      deps,
+      linkMessage(payment, deps, `${effect.id}:link`, 'payments.link.body'),
+      now,
+    );
   return payment;
 }
 

@@ -10,7 +10,7 @@ import {
   type PaymentRow,
 } from '../store/index.js';
 import { createPaymentRecord, linkMessage } from './applyPaymentEffect.js';
-import { queueChatMessage, type ChatMessage } from './chatMessage.js';
+import { queueChatMessage, queueChatRequest, type ChatMessage } from './chatMessage.js';
 import type { PaymentDeps } from './deps.js';
 import { formatAmount, formatWhen } from './format.js';
 import {
@@ -187,6 +187,12 @@ async function consequences(
           text: [{ key: `payments.${kind}.final`, vars }],
           template: { name: 'payment_closed', params: [amount, payment.reference] },
         };
+      // A native pay request is itself the fresh offer.
+      const native = deps.buildChatRequest?.(fresh, base.id) ?? null;
+      if (native) {
+        await queueChatRequest(tx, fresh, native, now);
+        return null;
+      }
       const link = linkMessage(fresh, deps, base.id, `payments.${kind}.retry`);
       return {
         ...link,

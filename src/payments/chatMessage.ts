@@ -26,6 +26,28 @@ export const asLocale = (value: string | null | undefined, fallback: Locale): Lo
 /** Meta's template language code for one of our locales (Portuguese templates are per country). */
 const templateLanguage = (locale: Locale) => (locale === 'pt' ? 'pt_PT' : locale);
 
+/** Queues a pay request built by the provider's adapter (WhatsApp native), as it is. */
+export async function queueChatRequest(
+  tx: Db,
+  payment: { conversationId: string; waId: string },
+  effect: SendEffect,
+  now: Date,
+): Promise<void> {
+  await insertOutbox(
+    tx,
+    [
+      {
+        id: effect.id,
+        conversationId: payment.conversationId,
+        recipient: payment.waId,
+        kind: effect.type,
+        payload: effect,
+      },
+    ],
+    now,
+  );
+}
+
 /** Renders a payment message for its conversation's window and queues it in the caller's transaction. */
 export async function queueChatMessage(tx: Db, deps: PaymentDeps, message: ChatMessage, now: Date) {
   const locale = asLocale(message.locale, deps.business.defaultLocale);

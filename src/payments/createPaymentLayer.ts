@@ -10,7 +10,7 @@ import { createPaymentMetrics } from './paymentMetrics.js';
 import type { Db } from '../store/index.js';
 import { createPaymentsApi } from './createPaymentsApi.js';
 import { createPayRouter } from './createPayRouter.js';
-import type { PaymentDeps, PaymentStatusParser } from './deps.js';
+import type { ChatPaymentRequestBuilder, PaymentDeps, PaymentStatusParser } from './deps.js';
 import { seedDemoInvoices } from './invoices.js';
 import type { PaymentProvider } from './port.js';
 import { releaseLapsedHolds } from './paymentsRepo.js';
@@ -35,6 +35,8 @@ export interface PaymentLayerOptions {
   provider?: PaymentProvider;
   /** Parser for WhatsApp payment_status webhooks (the WhatsApp-native adapter). */
   parsePaymentStatus?: PaymentStatusParser;
+  /** Builds WhatsApp-native pay requests (order_details) instead of links. */
+  buildChatRequest?: ChatPaymentRequestBuilder;
   /** Told when payment events were stored, so the worker starts at once. */
   onEventStored(): void;
 }
@@ -87,6 +89,7 @@ export function createPaymentLayer(options: PaymentLayerOptions): PaymentLayer {
     texts: options.texts,
     provider,
     parsePaymentStatus: options.parsePaymentStatus ?? null,
+    buildChatRequest: options.buildChatRequest ?? null,
     logger,
     metrics: createPaymentMetrics(options.registry),
   };

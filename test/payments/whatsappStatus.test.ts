@@ -70,4 +70,51 @@ describe.each(storeKinds)('WhatsApp payment statuses on %s', (_kind, open) => {
       await app.close();
     }
   });
+
+  test('with the native provider the pay request lives in the chat: the adapter builds it, also for a retry', async () => {
+    const provider = {
+      name: 'whatsapp' as const,
+      createPayment: async () => ({ providerRef: 'unused', checkoutUrl: null }),
+      refund: async () => ({ refundRef: 'r', status: 'succeeded' as const }),
+      lookup: async () => [],
+    };
+    const app = await createPaymentsTestApp(
+      store,
+      {
+        PAYMENTS_PROVIDER: 'whatsapp',
+        WHATSAPP_ACCESS_TOKEN: 'live-token',
+        WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
+        WHATSAPP_APP_SECRET: 'test-app-secret-0123456789abcdef0123456789',
+        API_TOKEN: 'test-api-token-0123456789abcdef',
+      },
+      {
+        provider,
+        parsePaymentStatus: parser,
+        buildChatRequest: (payment, id) => ({
+          type: 'SendText',
+          id,
+          text: `ORDER ${payment.id} ${payment.amount}`,
+        }),
+      },
+    );
+    try {
+      await customerWrites(app);
+      await applyTurn(app, [paymentEffect({ amount: 21000, currency: 'INR' })]);
+      await app.settle();
+      const [payment] = await store.db.select().from(payments);
+      expect(sent(app).map(bodyOf)).toEqual([`ORDER ${payment!.id} 21000`]);
+      app.graph.sent.length = 0;
+      const fixture = JSON.parse(await readFile('test/fixtures/whatsapp/payment-status-in-pg.json', 'utf8'));
+      const status = fixture.entry[0].changes[0].value.statuses[0];
+      Object.assign(status, { recipient_id: '16505551234', status: 'failed', timestamp: '1750000100' });
+      Object.assign(status.payment, { reference_id: payment!.id });
+      Object.assign(status.payment.transaction, { status: 'failed' });
+      fixture.entry[0].changes[0].value.metadata.phone_number_id = '106540352242922';
+      await app.post(fixture);
+      await app.settle();
+      expect(sent(app).map(bodyOf)).toEqual([`ORDER ${payment!.id}.r1 21000`]);
+    } finally {
+      await app.close();
+    }
+  });
 });
