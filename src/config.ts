@@ -177,6 +177,48 @@ const envSchema = z.object({
     blankToUndefined,
     z.string().min(10, { message: 'expected a password of at least 10 characters' }).optional(),
   ),
+  PAYMENT_LINK_TTL_MINUTES: positiveInt(24 * 60, 'how many minutes a payment link stays valid'),
+  BOOKING_HOLD_MINUTES: positiveInt(30, 'how many minutes a slot is held while its deposit is unpaid'),
+  PAYMENT_RECONCILE_AFTER_MINUTES: positiveInt(
+    10,
+    'after how many minutes without news a payment is looked up at the provider',
+  ),
+  PAYMENT_RECONCILE_INTERVAL_MS: positiveInt(60_000, 'how often payments are reconciled, in milliseconds'),
+  PAYMENT_MAX_FRESH_LINKS: z.preprocess(
+    blankToUndefined,
+    z.coerce.number().int().min(0, { message: 'expected 0 or more fresh links' }).default(3),
+  ),
+  REFUND_WINDOW_DAYS: positiveInt(14, 'how many days after payment a refund may be asked for'),
+  REFUND_DEPOSITS: z.preprocess(
+    blankToUndefined,
+    z.enum(['true', 'false'], { message: 'expected true or false' }).default('false'),
+  ),
+  REFUND_MAX_WITHOUT_APPROVAL: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ message: 'expected an amount in minor units (cents)' })
+      .int()
+      .min(0, { message: 'expected an amount in minor units (cents), 0 or more' })
+      .default(5_000),
+  ),
+  PAYMENT_REMINDER_DAYS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\s*-?\d+(\s*,\s*-?\d+)*\s*$/, {
+        message: 'expected days relative to the due date, comma-separated, such as -3,0,2',
+      })
+      .default('-3,0,2'),
+  ),
+  PAYMENT_REMINDER_HOURS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, {
+        message: 'expected a local time range such as 10:00-14:00',
+      })
+      .default('10:00-14:00'),
+  ),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -227,7 +269,7 @@ export interface Config {
     /** India: UPI intent or the payment gateway behind the configuration. */
     method: 'upi' | 'razorpay' | 'payu' | 'billdesk' | 'zaakpay';
   };
-  payments: { provider: 'stripe' | 'whatsapp' | 'sandbox' };
+  payments: PaymentsConfig;
   redisUrl: string | undefined;
   apiToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -253,6 +295,25 @@ export interface CampaignsConfig {
   sendHours: { start: string; end: string };
   /** Conversions API: off unless a dataset id and a token are configured. */
   capi: { datasetId: string; accessToken: string } | null;
+}
+
+/** Payment links, deposits, reconciliation, refund policy and reminders. Durations in ms. */
+export interface PaymentsConfig {
+  provider: 'stripe' | 'whatsapp' | 'sandbox';
+  linkTtlMs: number;
+  holdTtlMs: number;
+  reconcileAfterMs: number;
+  reconcileIntervalMs: number;
+  /** Fresh links sent after a failure or an expiry before the customer is asked to write to us. */
+  maxFreshLinks: number;
+  refundWindowDays: number;
+  depositsRefundable: boolean;
+  /** Refunds above this amount (minor units) wait for staff approval. */
+  refundMaxWithoutApproval: number;
+  /** Days relative to an invoice's due date on which an unpaid one is reminded (-3 = three days before). */
+  reminderDays: number[];
+  /** Local send hours of the business, HH:MM–HH:MM. */
+  reminderHours: { from: string; to: string };
 }
 
 /** Raised when the environment cannot make a valid configuration; lists every bad variable. */
@@ -345,6 +406,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     problems.push('BROADCAST_SEND_HOURS: the start must be before the end, e.g. 09:00-20:00');
   if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD))
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both to create the first admin, or neither');
+  const [reminderFrom, reminderTo] = e.PAYMENT_REMINDER_HOURS.split('-') as [string, string];
+  if (reminderFrom >= reminderTo)
+    problems.push('PAYMENT_REMINDER_HOURS: the start must be before the end, such as 10:00-14:00');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -375,7 +439,21 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       country: e.WHATSAPP_PAYMENT_COUNTRY,
       method: e.WHATSAPP_PAYMENT_METHOD,
     },
-    payments: { provider },
+    payments: {
+      provider,
+      linkTtlMs: e.PAYMENT_LINK_TTL_MINUTES * 60_000,
+      holdTtlMs: e.BOOKING_HOLD_MINUTES * 60_000,
+      reconcileAfterMs: e.PAYMENT_RECONCILE_AFTER_MINUTES * 60_000,
+      reconcileIntervalMs: e.PAYMENT_RECONCILE_INTERVAL_MS,
+      maxFreshLinks: e.PAYMENT_MAX_FRESH_LINKS,
+      refundWindowDays: e.REFUND_WINDOW_DAYS,
+      depositsRefundable: e.REFUND_DEPOSITS === 'true',
+      refundMaxWithoutApproval: e.REFUND_MAX_WITHOUT_APPROVAL,
+      reminderDays: [...new Set(e.PAYMENT_REMINDER_DAYS.split(',').map((d) => Number(d.trim())))].sort(
+        (a, b) => a - b,
+      ),
+      reminderHours: { from: reminderFrom, to: reminderTo },
+    },
     redisUrl: e.REDIS_URL,
     apiToken: e.API_TOKEN,
     logLevel: e.LOG_LEVEL,

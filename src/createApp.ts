@@ -16,6 +16,15 @@ import { startLoop, type Loop } from './jobs/loop.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createInbox, type Inbox } from './inbox/createInbox.js';
+import {
+  createPaymentLayer,
+  loadFacts,
+  storePaymentEvents,
+  type PaymentLayer,
+  type PaymentLayerOptions,
+} from './payments/index.js';
+import type { PaymentEvent } from './payments/port.js';
+import { providersFromConfig } from './payments/providersFromConfig.js';
 import { createHttpApp } from './server/createHttpApp.js';
 import { requireApiToken } from './server/requireApiToken.js';
 import { fireDueTimers, type Store } from './store/index.js';
@@ -42,6 +51,8 @@ export interface AppOptions {
   loadFacts?: HandlerDeps['loadFacts'];
   /** Start the worker, sender and timer loops (off in tests that drive them by hand). */
   startLoops?: boolean;
+  /** The Stripe or WhatsApp-native provider, its status parser and pay request builder; sandbox needs none. */
+  payments?: Pick<PaymentLayerOptions, 'provider' | 'parsePaymentStatus' | 'buildChatRequest'>;
 }
 
 export interface App {
@@ -56,6 +67,7 @@ export interface App {
   sender: OutboxSender;
   campaigns: Campaigns;
   inbox: Inbox;
+  payments: PaymentLayer;
   /** The one door for WhatsApp webhooks: HTTP and tests both come in here. */
   receive(rawBody: Buffer | string, signature: string | undefined): Promise<IngestResult>;
   /** Fires due timers, processes due events and sends due messages until nothing is left. */
@@ -154,6 +166,25 @@ export async function createApp(options: AppOptions): Promise<App> {
     metrics,
     business: { name: business.name, city: business.city },
   });
+  const payments = createPaymentLayer({
+    config,
+    business,
+    texts,
+    db: store.db,
+    clock,
+    logger,
+    registry: metrics.registry,
+    ...(options.payments ??
+      providersFromConfig(config, {
+        accessToken: options.secrets.accessToken,
+        clock,
+        texts,
+        business,
+      })),
+    onEventStored: () => worker.wake(),
+    onSucceeded: (tx, payment) => campaigns.hooks.onPaymentSucceeded(tx, payment),
+  });
+  if (config.whatsapp.mode === 'sandbox') await payments.seedDemo();
   const worker = createEventWorker({
     db: store.db,
     deps: {
@@ -161,10 +192,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       logger,
       metrics,
       engine: { flows, texts, defaultLocale: business.defaultLocale, vars, business, waTemplates },
-      ...(options.loadFacts ? { loadFacts: options.loadFacts } : {}),
+      loadFacts:
+        options.loadFacts ??
+        ((db, query) => loadFacts(db, { ...query, publicBaseUrl: config.server.publicBaseUrl })),
       campaigns: campaigns.hooks,
       understander,
       handoff: inbox.hooks,
+      payments: payments.deps,
     },
     concurrency: config.worker.concurrency,
     maxAttempts: config.worker.eventMaxAttempts,
@@ -181,6 +215,8 @@ export async function createApp(options: AppOptions): Promise<App> {
         (error) => logger.error({ err: error }, 'timer round failed'),
       )
     : null;
+
+  const paymentJobs: Loop | null = startLoops ? payments.startLoop() : null;
 
   const inboundWriter = createInboundWriter(store.db);
   const receive = (rawBody: Buffer | string, signature: string | undefined) =>
@@ -203,6 +239,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     sender,
     campaigns,
     inbox,
+    payments,
     receive,
     async settle() {
       for (;;) {
@@ -215,6 +252,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     async close() {
       await timers?.stop();
+      await paymentJobs?.stop();
       await worker.stop();
       await campaigns.stop();
       await sender.stop();
@@ -233,8 +271,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     webhookMaxBodyBytes: config.server.webhookMaxBodyBytes,
     receiveWhatsApp: receive,
     onEventStored: () => worker.wake(),
+    ...(config.payments.provider === 'stripe' && config.stripe.webhookSecret
+      ? {
+          stripeWebhook: {
+            webhookSecret: config.stripe.webhookSecret,
+            store: (events: PaymentEvent[]) => storePaymentEvents(store.db, 'stripe', events, clock.now()),
+          },
+        }
+      : {}),
+    apiRouters: [payments.apiRouter],
     apiMounts: [campaigns.apiRouter],
-    mounts: [...campaigns.mounts, ...inbox.mounts, ...(options.mounts?.(core) ?? [])],
+    mounts: [
+      ['/pay', payments.payRouter],
+      ...campaigns.mounts,
+      ...inbox.mounts,
+      ...(options.mounts?.(core) ?? []),
+    ],
   });
   return { ...core, http };
 }

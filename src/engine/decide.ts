@@ -317,6 +317,7 @@ export function decide(
     }
   }
 
+  // The payment layer already told the customer; without a handler the flow just stays put.
   if (event.type === 'TimerFired' || event.type === 'PaymentUpdated') return { state: s, effects };
   const welcome = ctx.flows.global.get('welcome');
   if ((firstContact || s.step === null) && welcome) {

@@ -9,7 +9,20 @@ import { LOCALES, type Locale } from './types.js';
 export type TextCatalog = Record<Locale, Record<string, string>>;
 
 /** Placeholders every text may use; each is filled per conversation. Flow texts may also use the values their steps compute (checked by `loadFlows`). */
-export const TEXT_VARIABLES = ['business', 'hours', 'name', 'when'] as const;
+export const TEXT_VARIABLES = [
+  'business',
+  'hours',
+  'name',
+  // Payment messages: formatted amounts and dates, references, links.
+  'amount',
+  'reference',
+  'description',
+  'when',
+  'balance',
+  'limit',
+  'count',
+  'due',
+] as const;
 export type TextVars = Partial<Record<(typeof TEXT_VARIABLES)[number], string>>;
 
 /** `{name}` or `{name:format}`. */

@@ -12,6 +12,13 @@ import {
   type Understanding,
 } from '../engine/types.js';
 import { logRef, type Logger } from '../logger.js';
+import {
+  applyPaymentEffects,
+  handlePaymentQueueEvent,
+  isPaymentEffect,
+  isPaymentQueue,
+  type PaymentDeps,
+} from '../payments/index.js';
 import type { Metrics } from '../metrics.js';
 import {
   applyDeliveryStatus,
@@ -54,6 +61,13 @@ export interface HandlerDeps {
   understander?: Understander;
   /** The inbox's side of handoffs (queue, events, pickup timer); absent in engine-only setups. */
   handoff?: HandoffHooks;
+  /** The payment layer; without it, payment effects and events fail (and are retried). */
+  payments?: PaymentDeps;
+}
+
+function requirePayments(deps: HandlerDeps): PaymentDeps {
+  if (!deps.payments) throw new Error('The payment layer is not configured in this process');
+  return deps.payments;
 }
 
 /** What a staff action or the system puts in `inbound_events.payload`. */
@@ -72,7 +86,21 @@ export async function handleEvent(
   /** The understanding of a text message, computed before the transaction (it may call an LLM). */
   understood?: Understanding,
 ): Promise<void> {
+  if (isPaymentQueue(event.conversationId))
+    return handlePaymentQueueEvent(tx, event, requirePayments(deps), deps.clock.now());
   switch (event.kind) {
+    case 'payment_status':
+    case 'payment_request':
+      return handlePaymentQueueEvent(tx, event, requirePayments(deps), deps.clock.now());
+    case 'payment_update': {
+      const parsed = paymentFactsSchema.safeParse(event.payload);
+      if (!parsed.success)
+        throw new Error(`payment_update payload is not PaymentFacts: ${parsed.error.message}`);
+      const conversation = await requireConversation(tx, event.conversationId);
+      // Staff have the conversation: the payment layer already told the customer; the flow waits.
+      if (conversation.mode !== 'bot') return;
+      return runTurn(tx, conversation, event, { type: 'PaymentUpdated', payment: parsed.data }, null, deps);
+    }
     case 'message':
       return handleMessage(tx, event, event.payload as InboundMessagePayload, deps, understood);
     case 'status':
@@ -93,15 +121,6 @@ export async function handleEvent(
     }
     case 'staff':
       return handleStaff(tx, event, event.payload as StaffEventPayload, deps);
-    case 'payment_update': {
-      // Payment news reaches the customer even during a handoff: it is a receipt, not a chat.
-      const parsed = paymentFactsSchema.safeParse(event.payload);
-      if (!parsed.success)
-        throw new Error(`payment_update payload is not PaymentFacts: ${parsed.error.message}`);
-      const conversation = await requireConversation(tx, event.conversationId);
-      const payment = parsed.data;
-      return runTurn(tx, conversation, event, { type: 'PaymentUpdated', payment }, null, deps);
-    }
     case 'error':
       deps.logger.warn(
         { eventId: event.id, error: (event.payload as { error?: { code?: number; title?: string } }).error },
@@ -111,7 +130,7 @@ export async function handleEvent(
     case 'event':
       return deps.campaigns?.onWebhookEvent(tx, event.payload as InboundEventPayload);
     default:
-      // Payment statuses, template and preference updates are stored for the features that read them.
+      // Template and preference updates are stored for the features that read them.
       return;
   }
 }
@@ -317,4 +336,6 @@ export async function applyEffects(
         break;
     }
   }
+  if (effects.some(isPaymentEffect))
+    await applyPaymentEffects(tx, conversation, effects, requirePayments(deps), deps.clock.now());
 }

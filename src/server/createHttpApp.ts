@@ -26,6 +26,8 @@ export interface HttpAppOptions {
   onEventStored(): void;
   /** `POST /webhooks/stripe`, mounted only when Stripe is configured. */
   stripeWebhook?: { webhookSecret: string; store: StoreStripeEvents };
+  /** Extra routers under `/api`, behind the same API token (payments). */
+  apiRouters?: Router[];
   /** Extra routers by mount path (the sandbox, the web pages). */
   mounts?: [string, Router][];
   /** Routers under `/api` with their own auth and body limits, mounted ahead of the core API. */
@@ -134,6 +136,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     '/api',
     options.apiAuth ?? requireApiToken(options.apiToken),
     apiRouter(options.store.db, options.clock, options.onEventStored),
+    ...(options.apiRouters ?? []),
   );
   for (const [path, router] of options.mounts ?? []) app.use(path, router);
   app.use((_req, _res, next) => next(new NotFound('No such route')));

@@ -338,29 +338,6 @@ export const capiEvents = pgTable(
   (t) => [index('capi_events_campaign').on(t.campaignId, t.createdAt)],
 );
 
-/**
- * PLACEHOLDER — payments (owned by the payments area, pay-core). Defined here only because the
- * campaign funnel reads it and the table does not exist on this branch yet. At merge keep
- * pay-core's definition and delete this one; the funnel uses only these columns.
- */
-export const payments = pgTable(
-  'payments',
-  {
-    id: text('id').primaryKey(),
-    reference: text('reference').notNull(),
-    conversationId: text('conversation_id'),
-    waId: text('wa_id'),
-    purpose: text('purpose').notNull(),
-    amount: integer('amount').notNull(),
-    currency: text('currency').notNull(),
-    refundedAmount: integer('refunded_amount').notNull().default(0),
-    status: text('status').notNull(),
-    paidAt: ts('paid_at'),
-    createdAt: createdAt(),
-  },
-  (t) => [index('payments_conversation').on(t.conversationId)],
-);
-
 /* ----------------------------------------------------------------------------------------- */
 /* Handoff inbox: staff accounts, sessions, invites, handoffs, notes, staff replies            */
 /* ----------------------------------------------------------------------------------------- */
@@ -480,3 +457,161 @@ export type CampaignRow = typeof campaigns.$inferSelect;
 export type AttributionRow = typeof attributions.$inferSelect;
 export type BroadcastRow = typeof broadcasts.$inferSelect;
 export type BroadcastRecipientRow = typeof broadcastRecipients.$inferSelect;
+
+// ─── Payments: payment records, their transitions, refunds, bookings and invoice orders ───
+
+/**
+ * One request for money. The id derives from the RequestPayment effect id, so a replayed turn
+ * cannot create a second payment; the token is the unguessable part of the `/pay/<token>` link.
+ */
+export const payments = pgTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    reference: text('reference').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    waId: text('wa_id').notNull(),
+    purpose: text('purpose', { enum: ['order', 'deposit', 'quote', 'invoice', 'link'] }).notNull(),
+    subjectId: text('subject_id'),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    refundedAmount: integer('refunded_amount').notNull().default(0),
+    description: text('description').notNull(),
+    items: jsonb('items').notNull().default([]),
+    status: text('status', {
+      enum: ['created', 'pending', 'succeeded', 'failed', 'expired', 'partially_refunded', 'refunded'],
+    })
+      .notNull()
+      .default('created'),
+    provider: text('provider', { enum: ['stripe', 'whatsapp', 'sandbox'] }).notNull(),
+    providerRef: text('provider_ref'),
+    checkoutUrl: text('checkout_url'),
+    token: text('token').notNull(),
+    locale: text('locale').notNull(),
+    /** The payment this one replaces after a failure or expiry ("a fresh link"). */
+    retryOf: text('retry_of'),
+    expiresAt: ts('expires_at').notNull(),
+    paidAt: ts('paid_at'),
+    lastCheckedAt: ts('last_checked_at'),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('payments_token').on(t.token),
+    index('payments_wa_id').on(t.waId, t.createdAt),
+    index('payments_open')
+      .on(t.createdAt)
+      .where(sql`${t.status} in ('created', 'pending')`),
+    index('payments_reference').on(t.reference),
+  ],
+);
+
+/** Every status change of a payment, with the event that caused it; a source event counts once. */
+export const paymentTransitions = pgTable(
+  'payment_transitions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    paymentId: text('payment_id').notNull(),
+    from: text('from').notNull(),
+    to: text('to').notNull(),
+    refundedAmount: integer('refunded_amount').notNull().default(0),
+    sourceEventId: text('source_event_id').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('payment_transitions_source').on(t.sourceEventId),
+    index('payment_transitions_payment').on(t.paymentId, t.id),
+  ],
+);
+
+/** A refund request and its way through approval and the provider. */
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: text('id').primaryKey(),
+    paymentId: text('payment_id').notNull(),
+    amount: integer('amount').notNull(),
+    status: text('status', {
+      enum: ['requested', 'approved', 'processing', 'refunded', 'rejected'],
+    }).notNull(),
+    reason: text('reason').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    decidedBy: text('decided_by'),
+    decisionNote: text('decision_note'),
+    providerRef: text('provider_ref'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    lastError: text('last_error'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at'),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('refunds_idempotency_key').on(t.idempotencyKey),
+    index('refunds_payment').on(t.paymentId),
+    index('refunds_status').on(t.status, t.createdAt),
+  ],
+);
+
+/** Booked time at the business; a held slot blocks the calendar until its deposit is paid or the hold ends. */
+export const bookings = pgTable(
+  'bookings',
+  {
+    id: text('id').primaryKey(),
+    reference: text('reference').notNull(),
+    waId: text('wa_id').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    serviceId: text('service_id').notNull(),
+    start: ts('start').notNull(),
+    end: ts('end').notNull(),
+    status: text('status', { enum: ['held', 'confirmed', 'released', 'cancelled'] }).notNull(),
+    holdExpiresAt: ts('hold_expires_at'),
+    depositPaymentId: text('deposit_payment_id'),
+    price: integer('price').notNull(),
+    deposit: integer('deposit').notNull().default(0),
+    balance: integer('balance').notNull(),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('bookings_active')
+      .on(t.start)
+      .where(sql`${t.status} in ('held', 'confirmed')`),
+    index('bookings_wa_id').on(t.waId, t.start),
+    uniqueIndex('bookings_reference').on(t.reference),
+  ],
+);
+
+/** An invoice the business wants paid through the chat; the customer names it by reference. */
+export const invoiceOrders = pgTable(
+  'invoice_orders',
+  {
+    reference: text('reference').primaryKey(),
+    waId: text('wa_id').notNull(),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    /** Local date in the business time zone, YYYY-MM-DD. */
+    dueDate: text('due_date').notNull(),
+    description: text('description').notNull(),
+    status: text('status', { enum: ['open', 'paid', 'cancelled'] })
+      .notNull()
+      .default('open'),
+    paymentId: text('payment_id'),
+    paidAt: ts('paid_at'),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('invoice_orders_wa_id').on(t.waId), index('invoice_orders_status').on(t.status, t.dueDate)],
+);
+
+/** Reminders already sent, one row per (subject, step), so a reminder goes out once. */
+export const paymentReminders = pgTable('payment_reminders', {
+  id: text('id').primaryKey(),
+  subject: text('subject').notNull(),
+  sentAt: ts('sent_at').notNull(),
+});
+
+export type PaymentRow = typeof payments.$inferSelect;
+export type RefundRow = typeof refunds.$inferSelect;
+export type BookingRow = typeof bookings.$inferSelect;
+export type InvoiceOrderRow = typeof invoiceOrders.$inferSelect;

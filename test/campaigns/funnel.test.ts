@@ -30,10 +30,16 @@ describe.each(storeKinds)('campaign funnel on %s', (_kind, open) => {
   const pay = (row: Partial<typeof payments.$inferInsert> & { id: string; conversationId: string }) =>
     store.db.insert(payments).values({
       reference: row.id.toUpperCase(),
+      waId: row.conversationId.split(':')[1] as string,
       purpose: 'order',
       currency: 'EUR',
       amount: 0,
       status: 'created',
+      description: 'Order',
+      provider: 'sandbox',
+      token: `token-${row.id}`,
+      locale: 'en',
+      expiresAt: new Date('2030-01-01T00:00:00Z'),
       ...row,
     });
 
