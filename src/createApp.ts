@@ -26,7 +26,6 @@ import {
 import type { PaymentEvent } from './payments/port.js';
 import { providersFromConfig } from './payments/providersFromConfig.js';
 import { createHttpApp } from './server/createHttpApp.js';
-import { requireApiToken } from './server/requireApiToken.js';
 import { fireDueTimers, type Store } from './store/index.js';
 import { catalogFromBusiness, createUnderstander } from './understanding/index.js';
 import { createSendLimiter, type SendLimiter } from './whatsapp/createSendLimiter.js';
@@ -114,18 +113,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const startLoops = options.startLoops ?? true;
   let wakeSender = () => {};
-  const campaigns = await createCampaigns({
-    config,
-    db: store.db,
-    clock,
-    logger,
-    business,
-    flows,
-    root: ROOT,
-    auth: requireApiToken(options.secrets.apiToken),
-    wakeSender: () => wakeSender(),
-    startLoops,
-  });
   const inbox = await createInbox({
     root: ROOT,
     config,
@@ -138,6 +125,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     vars,
     apiToken: options.secrets.apiToken,
     wake: { worker: () => worker.wake(), sender: () => sender.wake() },
+  });
+  const campaigns = await createCampaigns({
+    config,
+    db: store.db,
+    clock,
+    logger,
+    business,
+    flows,
+    root: ROOT,
+    // Staff sessions for the page and its API; machine clients keep the bearer API_TOKEN.
+    auth: inbox.auth.api,
+    pageAuth: inbox.auth.page,
+    wakeSender: () => wakeSender(),
+    startLoops,
   });
 
   const sender = createOutboxSender({

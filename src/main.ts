@@ -52,6 +52,7 @@ async function main() {
         `  ${app.business.name} is running in sandbox mode (${store.kind === 'pglite' ? `embedded database in ${config.store.dataDir}` : 'PostgreSQL'})`,
         `  Chat as a customer:  ${base}/sandbox`,
         `  Staff inbox:         ${base}/inbox`,
+        `  Campaigns:           ${base}/campaigns  (signed in as staff)`,
         ...(demoAdmin ? [`  Demo admin:          ${demoAdmin.email}  password ${demoAdmin.password}`] : []),
         `  API token:           ${secrets.apiToken}`,
         `                       (curl -H "Authorization: Bearer <token>" ${base}/api/conversations)`,

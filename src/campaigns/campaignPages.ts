@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import type { Clock } from '../engine/types.js';
 import type { Logger } from '../logger.js';
 import type { Db } from '../store/index.js';
@@ -28,9 +28,13 @@ export interface CampaignPagesOptions {
   publicBaseUrl: string;
 }
 
-/** The `/campaigns` page: static files; the page itself calls `/api` with its credentials. */
-export function campaignsPage(): Router {
+/**
+ * The `/campaigns` page and its files, for signed-in staff only (`auth` redirects anyone else
+ * to sign-in and back); the page calls `/api` with the session cookie and its CSRF token.
+ */
+export function campaignsPage(auth: RequestHandler): Router {
   const router = express.Router();
+  router.use(auth);
   router.get('/', (req, res) => {
     // The page loads its files by relative URL, which needs the trailing slash.
     const [pathname, query] = req.originalUrl.split('?');

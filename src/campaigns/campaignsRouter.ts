@@ -36,7 +36,7 @@ export interface CampaignsRouterOptions {
   runner: BroadcastRunner;
   displayPhoneNumber: string | undefined;
   publicBaseUrl: string;
-  /** Who may use this API (the API token today). */
+  /** Who may use this API: the bearer API token or a staff session (CSRF token on writes). */
   auth: RequestHandler;
 }
 

@@ -23,8 +23,10 @@ export interface CampaignsOptions {
   flows: FlowSet;
   /** Project root, where `templates/marketing-templates.yaml` lives. */
   root: string;
-  /** Guards the campaigns API (the API token today). */
+  /** Guards the campaigns API: the bearer API token or a staff session (with CSRF on writes). */
   auth: RequestHandler;
+  /** Guards the `/campaigns` page: a staff session, or a redirect to sign-in. */
+  pageAuth: RequestHandler;
   /** Wakes the outbox sender after broadcast rows were queued. */
   wakeSender(): void;
   startLoops: boolean;
@@ -39,7 +41,7 @@ export interface Campaigns {
   executors: Record<string, OutboxExecutor>;
   /** Under `/api`, with its own auth. */
   apiRouter: Router;
-  /** `/campaigns` (the page) and `/c` (tracked links). */
+  /** `/campaigns` (the page, signed in) and `/c` (tracked links, public). */
   mounts: [string, Router][];
   stop(): Promise<void>;
 }
@@ -96,7 +98,7 @@ export async function createCampaigns(options: CampaignsOptions): Promise<Campai
       auth: options.auth,
     }),
     mounts: [
-      ['/campaigns', campaignsPage()],
+      ['/campaigns', campaignsPage(options.pageAuth)],
       ['/c', campaignRedirect({ db, clock, logger, displayPhoneNumber, publicBaseUrl })],
     ],
     stop: () => runner.stop(),

@@ -7,9 +7,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '../helpers/freePort.js';
 
 /**
- * The campaigns page as a marketer uses it, against the real server in sandbox mode: create a
- * campaign, download its QR code, bring a customer in through its link, run a dry run and a
- * broadcast, watch it progress (pausing and resuming it), and read the funnel chart.
+ * The campaigns page as a marketer uses it, against the real server in sandbox mode: sign in as
+ * staff, create a campaign, download its QR code, bring a customer in through its link, run a dry
+ * run and a broadcast, watch it progress (pausing and resuming it), and read the funnel chart.
  */
 
 const ROOT = process.cwd();
@@ -33,6 +33,7 @@ let serverOutput = '';
 let dataDir = '';
 let base = '';
 let token = '';
+let admin = { email: '', password: '' };
 let browser: Browser | null = null;
 
 async function waitUntilReady(url: string, timeoutMs = 45_000): Promise<void> {
@@ -41,7 +42,7 @@ async function waitUntilReady(url: string, timeoutMs = 45_000): Promise<void> {
     if (server?.exitCode !== null) throw new Error(`The server exited early:\n${serverOutput}`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok && /API token:\s+\S+/.test(serverOutput)) return;
+      if (response.ok && /Demo admin/.test(serverOutput)) return;
     } catch {
       // Not listening yet.
     }
@@ -110,6 +111,9 @@ beforeAll(async () => {
   try {
     await waitUntilReady(`${base}/readyz`);
     token = (/API token:\s+(\S+)/.exec(serverOutput) as RegExpExecArray)[1] as string;
+    const match = /Demo admin:\s+(\S+)\s+password (\S+)/.exec(serverOutput);
+    if (!match) throw new Error(`No demo admin on the start banner:\n${serverOutput}`);
+    admin = { email: match[1] as string, password: match[2] as string };
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   } catch (error) {
     await stopServer();
@@ -135,11 +139,15 @@ test('create a campaign, download its QR code, broadcast to an imported list and
     if (message.type() === 'error') problems.push(message.text());
   });
 
+  // Signed out, the page sends the marketer to the staff sign-in, then back to the campaigns.
   await page.goto(`${base}/campaigns`);
-  const dialog = page.getByRole('dialog', { name: 'Sign in' });
-  await dialog.getByLabel('API token').fill(token);
-  await dialog.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(/\/inbox\/login\?next=%2Fcampaigns$/);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/campaigns/`);
   await page.getByText('No campaigns yet').waitFor();
+  expect(await page.locator('#me-name').innerText()).toBe('Demo Admin');
 
   // A campaign with a ref code, starting the help flow after a welcome text.
   const form = page.locator('#campaign-form');
@@ -276,6 +284,13 @@ test('create a campaign, download its QR code, broadcast to an imported list and
   await page
     .locator('#campaign-detail')
     .screenshot({ path: path.join(SCREENSHOTS, 'campaigns-07-funnel.png') });
+
+  // The same session opens the inbox, and its header leads back to the campaigns.
+  await page.getByRole('link', { name: 'Inbox' }).click();
+  await page.waitForURL(`${base}/inbox/`);
+  await page.getByRole('link', { name: 'Campaigns' }).click();
+  await page.waitForURL(`${base}/campaigns/`);
+  await page.locator('.campaign-item', { hasText: 'Spring colour' }).waitFor();
   expect(problems).toEqual([]);
   await context.close();
 }, 120_000);

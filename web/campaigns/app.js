@@ -1,24 +1,44 @@
 // The campaigns page. Every call to the server goes through `request` below.
 
-const TOKEN_KEY = 'campaigns.apiToken';
+const SIGN_IN = `/inbox/login?next=${encodeURIComponent('/campaigns')}`;
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/** The signed-in staff member and the CSRF token of their session, asked for once. */
+let session = null;
+
+async function signedIn() {
+  session ??= fetch('/api/inbox/me', { credentials: 'same-origin' }).then(async (response) => {
+    if (response.status === 401) return signInAgain();
+    if (!response.ok) throw new Error(`The server answered ${response.status}`);
+    return response.json();
+  });
+  return session.catch((error) => {
+    session = null;
+    throw error;
+  });
+}
+
+/** The session ended or never existed: off to sign-in, and back here afterwards. */
+function signInAgain() {
+  location.assign(SIGN_IN);
+  // Nothing after this should run while the browser leaves the page.
+  return new Promise(() => {});
+}
 
 /**
- * The one door to the API. Today it authenticates with the API token (kept for this tab only);
- * switching to staff sessions means changing this function alone.
+ * The one door to the API: the staff session's cookie, and its CSRF token on every write.
  */
 async function request(path, { method = 'GET', body, as = 'json' } = {}) {
-  const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` };
+  const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (!SAFE_METHODS.has(method)) headers['X-CSRF-Token'] = (await signedIn()).csrfToken;
   const response = await fetch(`/api${path}`, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin',
   });
-  if (response.status === 401) {
-    await askForToken('That token was not accepted.');
-    return request(path, { method, body, as });
-  }
+  if (response.status === 401) return signInAgain();
   if (!response.ok) {
     const problem = await response.json().catch(() => null);
     throw new Error(problem?.error?.message ?? `The server answered ${response.status}`);
@@ -26,25 +46,6 @@ async function request(path, { method = 'GET', body, as = 'json' } = {}) {
   if (as === 'blob') return response.blob();
   if (as === 'text') return response.text();
   return response.json();
-}
-
-function askForToken(message) {
-  const dialog = document.getElementById('token-dialog');
-  const error = document.getElementById('token-error');
-  error.hidden = !message || !sessionStorage.getItem(TOKEN_KEY);
-  error.textContent = message ?? '';
-  return new Promise((resolve) => {
-    const form = document.getElementById('token-form');
-    form.addEventListener(
-      'submit',
-      () => {
-        sessionStorage.setItem(TOKEN_KEY, document.getElementById('token-input').value.trim());
-        resolve();
-      },
-      { once: true },
-    );
-    if (!dialog.open) dialog.showModal();
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,7 +588,15 @@ async function control(action) {
 // ---------------------------------------------------------------------------------------------
 
 async function start() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) await askForToken();
+  const { user } = await signedIn();
+  $('me-name').textContent = user.name || user.email;
+  $('sign-out').addEventListener('click', async () => {
+    await fetch('/inbox/logout', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': (await signedIn()).csrfToken },
+    });
+    location.assign(SIGN_IN);
+  });
   const [{ flows }, { templates }] = await Promise.all([request('/flows'), request('/templates')]);
   $('flow-select').replaceChildren(
     ...flows.map((f) => h('option', { value: f.id, text: f.id, selected: f.id === 'main' })),

@@ -3,9 +3,13 @@ const form = document.getElementById('login-form');
 const error = document.getElementById('login-error');
 const submit = document.getElementById('login-submit');
 
+// The staff pages a sign-in may return to; anything else goes to the inbox.
+const STAFF_PAGES = ['/inbox', '/campaigns'];
+
 const nextPath = () => {
   const next = new URLSearchParams(location.search).get('next') ?? '';
-  return next.startsWith('/inbox') && !next.startsWith('//') ? next : '/inbox/';
+  const ours = STAFF_PAGES.some((page) => next.startsWith(page) && /^([/?]|$)/.test(next.slice(page.length)));
+  return ours ? next : '/inbox/';
 };
 
 const show = (message) => {
