@@ -51,7 +51,11 @@ describe('quote flow', () => {
     const paid = c.payment(
       paymentFacts({ purpose: 'quote', subjectId: reference, reference, amount: 33000 }),
     );
-    expect(shown(paid)[0]).toMatch(/We received €330\.00 for quote QUO-/);
+    // The payment layer sends the receipt; the flow only stops the follow-up and the expiry.
+    expect(shown(paid)).toEqual([]);
+    expect(ofType(paid, 'CancelTimer').map((t) => t.name)).toEqual(['quote-followup', 'quote-expiry']);
+    expect(ofType(paid, 'RequestPayment')).toHaveLength(0);
+    expect(c.state?.step).toBeNull();
   });
 
   test('changed mind: "change details" recomputes; "no" never charges and keeps the quote valid', () => {
@@ -132,16 +136,18 @@ describe('quote flow', () => {
     expect(c.state?.step).toBe('date');
   });
 
-  test('payment failed: nothing charged, the offer is shown again for another try', () => {
+  test('payment failed: the flow says nothing and ends; a later yes never charges again', () => {
     const { c } = toOffer();
     c.say('yes');
     const reference = (c.state?.vars.quote as { reference: string }).reference;
     const failed = c.payment(
       paymentFacts({ purpose: 'quote', subjectId: reference, reference, status: 'failed', paidAt: null }),
     );
-    expect(shown(failed)[0]).toMatch(/did not go through and nothing was charged/);
-    expect(shown(failed)[1]).toMatch(new RegExp(reference));
-    expect(ofType(c.say('yes'), 'RequestPayment')[0]?.reference).toBe(reference);
+    // The payment layer sends the fresh link (or the "write to us" message); the flow only ends.
+    expect(shown(failed)).toEqual([]);
+    expect(ofType(failed, 'RequestPayment')).toHaveLength(0);
+    expect(c.state?.step).toBeNull();
+    expect(ofType(c.say('yes'), 'RequestPayment')).toHaveLength(0);
   });
 });
 
