@@ -184,6 +184,30 @@ describe('Stripe through the composed app', () => {
     await app.settle();
     expect(sent(app)).toHaveLength(1);
   });
+  test('Stripe unreachable on the first visit: a 503 page, and the next visit opens the one session', async () => {
+    await customerWrites(app);
+    await applyTurn(app, [paymentEffect()]);
+    await app.settle();
+    const [payment] = await store.db.select().from(payments);
+    stub.failNext(3, 500);
+    const down = await request(app.http).get(`/pay/${payment!.token}`);
+    expect(down.status).toBe(503);
+    expect(stub.sessions.size).toBe(0);
+    const keys = new Set(created().map((r) => r.idempotencyKey));
+    expect(keys.size).toBe(1);
+    const up = await request(app.http).get(`/pay/${payment!.token}`);
+    expect(up.status).toBe(303);
+    expect(stub.sessions.size).toBe(1);
+    expect(up.headers.location).toBe([...stub.sessions.values()][0]!.url);
+  });
+
+  test('an event type the payment layer does not use is acknowledged, stored nowhere, and not called a repeat', async () => {
+    const unused = stub.signedEvent('customer.created', { id: 'cus_test_1', object: 'customer' });
+    const response = await webhook(unused);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ ok: true, eventId: unused.id, duplicate: false });
+    expect(await storedPaymentEvents(store)).toHaveLength(0);
+  });
 });
 
 describe('WhatsApp-native payments through the composed app', () => {
