@@ -276,7 +276,11 @@ export async function createApp(options: AppOptions): Promise<App> {
       ? {
           stripeWebhook: {
             webhookSecret: config.stripe.webhookSecret,
-            store: (events: PaymentEvent[]) => storePaymentEvents(store.db, 'stripe', events, clock.now()),
+            // An event type we do not use stores nothing, yet is no repeat: report no count for it.
+            store: async (events: PaymentEvent[]) =>
+              events.every((event) => event.type === 'NotSupported')
+                ? undefined
+                : storePaymentEvents(store.db, 'stripe', events, clock.now()),
           },
         }
       : {}),
