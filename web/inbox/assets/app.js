@@ -496,7 +496,7 @@ function renderThread() {
 
   renderMessages();
   renderComposer(win, mine);
-  if (!$('panel').hidden || window.matchMedia('(min-width: 1180px)').matches) renderPanel();
+  if (panelShown()) renderPanel();
 }
 
 function showBanner(text) {
@@ -953,6 +953,9 @@ async function saveTags(tags) {
   }
 }
 
+/** The panel is always shown beside the conversation on a wide screen, and on demand otherwise. */
+const panelShown = () => !$('panel').hidden || window.matchMedia('(min-width: 1180px)').matches;
+
 function togglePanel(force) {
   const panel = $('panel');
   panel.hidden = force === undefined ? !panel.hidden : !force;
@@ -1156,14 +1159,14 @@ function connect() {
       else section.payments.unshift(payment);
     }
     renderMessages();
-    if (!$('panel').hidden) renderPanel();
+    if (panelShown()) renderPanel();
   });
   source.addEventListener('note', (event) => {
     const { note } = JSON.parse(event.data);
     if (state.open?.id !== note.conversationId || state.open.notes.some((n) => n.id === note.id)) return;
     state.open.notes.push(note);
     renderMessages();
-    if (!$('panel').hidden) renderPanel();
+    if (panelShown()) renderPanel();
   });
 }
 
