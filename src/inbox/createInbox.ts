@@ -20,6 +20,7 @@ import { loadWhatsAppTemplates } from './loadWhatsAppTemplates.js';
 import { seedFirstAdmin } from './seedFirstAdmin.js';
 import { paymentCards } from './inboxPayments.js';
 import { paymentIdFor } from '../payments/applyPaymentEffect.js';
+import { paymentLinkEffectId } from '../payments/handlePaymentQueueEvent.js';
 
 export interface InboxOptions {
   root: string;
@@ -132,7 +133,7 @@ export async function createInbox(options: InboxOptions): Promise<Inbox> {
       if (event.conversationId.startsWith('payment:'))
         return publishPayments([event.conversationId.slice('payment:'.length)]);
       // A staff link or a flow's request created a payment (ids as the payment layer derives them).
-      if (event.kind === 'payment_request') publishPayments([paymentIdFor(`evt-${event.id}:0`)]);
+      if (event.kind === 'payment_request') publishPayments([paymentIdFor(paymentLinkEffectId(event.id))]);
       const payload = event.payload as { message?: { id?: string }; status?: { id?: string } };
       const wamid =
         event.kind === 'message' ? payload.message?.id : event.kind === 'status' ? payload.status?.id : null;

@@ -7,11 +7,12 @@ import type { Clock } from '../engine/types.js';
 import { CUSTOMER_WINDOW_MS } from '../jobs/outboxSender.js';
 import type { StaffEventPayload } from '../jobs/handleEvent.js';
 import type { Logger } from '../logger.js';
-import type { PaymentRequestPayload } from '../payments/handlePaymentQueueEvent.js';
+import { paymentLinkEffectId, type PaymentRequestPayload } from '../payments/handlePaymentQueueEvent.js';
 import { Conflict, InvalidPayload, NotFound } from '../server/errors.js';
 import {
   contacts,
   getConversation,
+  inboundEvents,
   insertInboundEvents,
   insertOutbox,
   queryRows,
@@ -411,19 +412,33 @@ export function inboxApiRouter(options: InboxApiOptions): Router {
       );
     const request = await preparePaymentLink(db, conversation, body, links, now);
     const payload: PaymentRequestPayload = { ...request, items: [] };
-    const stored = await insertInboundEvents(
-      db,
-      [
-        {
-          source: 'staff',
-          kind: 'payment_request',
-          externalId: `payment_request:${idempotentId(req, `pay:${user.id}:${conversation.id}`)}`,
-          conversationId: conversation.id,
-          payload,
-        },
-      ],
-      now,
-    );
+    const externalId = `payment_request:${idempotentId(req, `pay:${user.id}:${conversation.id}`)}`;
+    const stored = await db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const count = await insertInboundEvents(
+        t,
+        [{ source: 'staff', kind: 'payment_request', externalId, conversationId: conversation.id, payload }],
+        now,
+      );
+      if (count === 0) return 0;
+      // The link message is written by the worker under an id derived from this event: sign it
+      // with the staff member's name in the transcript, like their replies.
+      const [event] = await t
+        .select({ id: inboundEvents.id })
+        .from(inboundEvents)
+        .where(eq(inboundEvents.externalId, externalId));
+      if (event)
+        await t
+          .insert(staffReplies)
+          .values({
+            outboxId: `${paymentLinkEffectId(event.id)}:link`,
+            conversationId: conversation.id,
+            staffId: user.id,
+            createdAt: now,
+          })
+          .onConflictDoNothing();
+      return count;
+    });
     options.onEventStored();
     metrics.staffReplies.inc({ kind: 'payment_link' });
     res.status(202).json({

@@ -182,6 +182,13 @@ test('staff send a payment link, the customer pays it, and the card turns paid l
   await card.and(inbox.locator('[data-status="created"]')).waitFor({ timeout: 15_000 });
   expect(await card.locator('.payment-amount').innerText()).toBe('€45.00');
   await card.locator('.payment-status').filter({ hasText: 'Link sent' }).waitFor();
+  // Signed by the staff member who sent it.
+  await inbox
+    .locator('li.msg.staff')
+    .filter({ has: inbox.locator('.payment-card') })
+    .locator('.msg-author')
+    .filter({ hasText: 'Demo Admin' })
+    .waitFor();
   await section.locator('.kv').filter({ hasText: '€45.00' }).filter({ hasText: 'Link sent' }).waitFor();
 
   // The customer opens the link from the chat and pays on the sandbox page.

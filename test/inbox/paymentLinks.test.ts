@@ -125,6 +125,12 @@ describe.each(storeKinds)('staff payment links on %s', (_kind, open) => {
       payment: expect.objectContaining({ id: payment!.id, status: 'created', conversationId: CONVERSATION }),
     });
 
+    // The link is signed by the staff member in the transcript.
+    const linkLine = (await agent.get(path()).expect(200)).body.messages.find(
+      (m: { outboxId: string | null }) => m.outboxId === queued[0]!.id,
+    );
+    expect(linkLine.author).toMatchObject({ name: 'Bruno' });
+
     // The contact panel lists it.
     const view = await agent.get(path()).expect(200);
     expect(view.body.contact.sections.payments.payments).toEqual([
