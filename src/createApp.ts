@@ -16,6 +16,7 @@ import { startLoop, type Loop } from './jobs/loop.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createInbox, type Inbox } from './inbox/createInbox.js';
+import { paymentSections } from './inbox/inboxPayments.js';
 import {
   createPaymentLayer,
   loadFacts,
@@ -125,6 +126,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     vars,
     apiToken: options.secrets.apiToken,
     wake: { worker: () => worker.wake(), sender: () => sender.wake() },
+    contactSections: paymentSections(config.server.publicBaseUrl, () => clock.now()),
   });
   const campaigns = await createCampaigns({
     config,

@@ -18,6 +18,9 @@ import { inboxPagesRouter } from './inboxPagesRouter.js';
 import { loadQuickReplies } from './loadQuickReplies.js';
 import { loadWhatsAppTemplates } from './loadWhatsAppTemplates.js';
 import { seedFirstAdmin } from './seedFirstAdmin.js';
+import { paymentCards } from './inboxPayments.js';
+import { paymentIdFor } from '../payments/applyPaymentEffect.js';
+import { paymentLinkEffectId } from '../payments/handlePaymentQueueEvent.js';
 
 export interface InboxOptions {
   root: string;
@@ -95,7 +98,25 @@ export async function createInbox(options: InboxOptions): Promise<Inbox> {
     onEventStored: () => options.wake.worker(),
     onOutboxStored: () => options.wake.sender(),
     ...(options.contactSections ? { contactSections: options.contactSections } : {}),
+    paymentLinks: {
+      currency: options.business.currency,
+      maxPaymentAmount: options.business.limits.maxPaymentAmount,
+      maxPaymentsPerCustomerPerDay: options.business.limits.maxPaymentsPerCustomerPerDay,
+      publicBaseUrl: config.server.publicBaseUrl,
+    },
   });
+
+  /** Reads the payments back after their event committed and shows them on the open pages. */
+  let paymentsRunning: Promise<void> = Promise.resolve();
+  const publishPayments = (ids: string[]) => {
+    if (hub.listeners === 0 && !hub.shared) return;
+    paymentsRunning = paymentsRunning
+      .then(async () => {
+        for (const payment of await paymentCards(store.db, ids, config.server.publicBaseUrl))
+          hub.publish({ type: 'payment', payment });
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'payment updates could not be read back'));
+  };
 
   return {
     hooks,
@@ -108,6 +129,11 @@ export async function createInbox(options: InboxOptions): Promise<Inbox> {
     ],
     eventProcessed(event) {
       if (!event.conversationId) return;
+      // A payment's own queue (provider statements, expiry): its status may have changed.
+      if (event.conversationId.startsWith('payment:'))
+        return publishPayments([event.conversationId.slice('payment:'.length)]);
+      // A staff link or a flow's request created a payment (ids as the payment layer derives them).
+      if (event.kind === 'payment_request') publishPayments([paymentIdFor(paymentLinkEffectId(event.id))]);
       const payload = event.payload as { message?: { id?: string }; status?: { id?: string } };
       const wamid =
         event.kind === 'message' ? payload.message?.id : event.kind === 'status' ? payload.status?.id : null;
@@ -126,6 +152,7 @@ export async function createInbox(options: InboxOptions): Promise<Inbox> {
       seedFirstAdmin(store.db, { admin: config.inbox.admin, sandbox, dataDir: config.store.dataDir }),
     async close() {
       await feed.flush();
+      await paymentsRunning;
       await hub.close();
     },
   };

@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { HandoffEventView, MessageView, NoteView, QueueItem } from './handoffRepo.js';
+import type { PaymentCardView } from './inboxPayments.js';
 
 /** What the inbox pages hear on their live stream. */
 export type InboxUpdate =
   | { type: 'conversation'; conversation: QueueItem }
   | { type: 'message'; message: MessageView }
   | { type: 'note'; note: NoteView }
-  | { type: 'handoff_event'; event: HandoffEventView };
+  | { type: 'handoff_event'; event: HandoffEventView }
+  | { type: 'payment'; payment: PaymentCardView };
 
 export interface InboxHub {
   /** Delivers an update to every listener of every instance. Call after the data is committed. */

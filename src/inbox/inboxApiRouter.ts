@@ -7,10 +7,12 @@ import type { Clock } from '../engine/types.js';
 import { CUSTOMER_WINDOW_MS } from '../jobs/outboxSender.js';
 import type { StaffEventPayload } from '../jobs/handleEvent.js';
 import type { Logger } from '../logger.js';
+import { paymentLinkEffectId, type PaymentRequestPayload } from '../payments/handlePaymentQueueEvent.js';
 import { Conflict, InvalidPayload, NotFound } from '../server/errors.js';
 import {
   contacts,
   getConversation,
+  inboundEvents,
   insertInboundEvents,
   insertOutbox,
   queryRows,
@@ -44,6 +46,7 @@ import type { InboxMetrics } from './inboxMetrics.js';
 import type { QuickReply } from './loadQuickReplies.js';
 import { renderTemplateBody, type WhatsAppTemplate } from './loadWhatsAppTemplates.js';
 import { staffAdminRoutes } from './staffAdminRoutes.js';
+import { paymentLinkBody, preparePaymentLink, type PaymentLinkOptions } from './inboxPayments.js';
 
 /** Extra contact-panel sections other modules contribute (payments, orders), keyed by section name. */
 export type ContactSections = (db: Db, conversation: ConversationRow) => Promise<Record<string, unknown>>;
@@ -62,6 +65,8 @@ export interface InboxApiOptions {
   onEventStored(): void;
   onOutboxStored(): void;
   contactSections?: ContactSections;
+  /** Staff payment links through the payment layer; without it the route answers 404. */
+  paymentLinks?: PaymentLinkOptions;
 }
 
 const tabQuery = z.object({
@@ -388,6 +393,61 @@ export function inboxApiRouter(options: InboxApiOptions): Router {
     res
       .status(202)
       .json({ accepted: true, outboxId: id, duplicate, preview: renderTemplateBody(text, body.values) });
+  });
+
+  // A payment link is a free-form message: same owner and 24-hour rules as a reply, and the
+  // payment layer's limits are checked here so staff see the refusal.
+  router.post('/conversations/:id/payment-link', async (req, res) => {
+    const user = staffOf(res);
+    const links = options.paymentLinks;
+    if (!links) throw new NotFound('Payments are not available here');
+    const body = paymentLinkBody.parse(req.body ?? {});
+    const conversation = await load(idParam(req));
+    await ownedHandoff(conversation, user, false);
+    const now = clock.now();
+    if (!windowOf(conversation, now).open)
+      throw new Conflict(
+        'outside_window',
+        "The customer's last message is more than 24 hours old, so WhatsApp would not deliver the link: send a template first and wait for the customer to answer",
+      );
+    const request = await preparePaymentLink(db, conversation, body, links, now);
+    const payload: PaymentRequestPayload = { ...request, items: [] };
+    const externalId = `payment_request:${idempotentId(req, `pay:${user.id}:${conversation.id}`)}`;
+    const stored = await db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const count = await insertInboundEvents(
+        t,
+        [{ source: 'staff', kind: 'payment_request', externalId, conversationId: conversation.id, payload }],
+        now,
+      );
+      if (count === 0) return 0;
+      // The link message is written by the worker under an id derived from this event: sign it
+      // with the staff member's name in the transcript, like their replies.
+      const [event] = await t
+        .select({ id: inboundEvents.id })
+        .from(inboundEvents)
+        .where(eq(inboundEvents.externalId, externalId));
+      if (event)
+        await t
+          .insert(staffReplies)
+          .values({
+            outboxId: `${paymentLinkEffectId(event.id)}:link`,
+            conversationId: conversation.id,
+            staffId: user.id,
+            createdAt: now,
+          })
+          .onConflictDoNothing();
+      return count;
+    });
+    options.onEventStored();
+    metrics.staffReplies.inc({ kind: 'payment_link' });
+    res.status(202).json({
+      accepted: true,
+      duplicate: stored === 0,
+      reference: request.reference,
+      amount: request.amount,
+      currency: request.currency,
+    });
   });
 
   async function send(

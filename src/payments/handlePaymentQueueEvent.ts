@@ -29,6 +29,9 @@ export interface RefundDecisionPayload {
 /** What staff put in a `payment_request` event: a payment link sent by hand from the inbox. */
 export type PaymentRequestPayload = Omit<Extract<Effect, { type: 'RequestPayment' }>, 'type' | 'id'>;
 
+/** The RequestPayment effect id of a staff `payment_request` event (its payment and link message derive from it). */
+export const paymentLinkEffectId = (eventId: number | string) => `evt-${eventId}:0`;
+
 /**
  * Handles one stored event of the payment layer inside the worker's transaction: provider
  * statements, expiry timers, WhatsApp payment statuses, staff refund decisions and staff payment
@@ -94,7 +97,7 @@ export async function handlePaymentQueueEvent(
       await requestPayment(
         tx,
         conversation,
-        { type: 'RequestPayment', id: `evt-${event.id}:0`, ...payload },
+        { type: 'RequestPayment', id: paymentLinkEffectId(event.id), ...payload },
         deps,
         now,
       );

@@ -261,6 +261,8 @@ export function registerPanelSection(name, render) {
 function renderContent(message) {
   const content = message.content ?? {};
   const type = content.type ?? message.type;
+  const payment = message.direction === 'out' ? paymentCardFor(content) : null;
+  if (payment) return payment;
   const render = CARDS[type];
   if (render) return render(content);
   return el(
@@ -431,6 +433,7 @@ async function openConversation(id, { push = true } = {}) {
   try {
     const data = await api(`/conversations/${enc(id)}`);
     state.open = { id, ...data };
+    for (const payment of data.contact?.sections?.payments?.payments ?? []) rememberPayment(payment);
     state.now = Date.now();
     renderThread();
     renderQueue();
@@ -493,7 +496,7 @@ function renderThread() {
 
   renderMessages();
   renderComposer(win, mine);
-  if (!$('panel').hidden || window.matchMedia('(min-width: 1180px)').matches) renderPanel();
+  if (panelShown()) renderPanel();
 }
 
 function showBanner(text) {
@@ -620,6 +623,8 @@ function renderComposer(win, mine) {
   $('reply-box').hidden = !noteMode && mine && !win.open;
   $('template-box').hidden = noteMode || !mine || win.open;
   $('quick-button').hidden = noteMode || !canReply;
+  $('pay-button').hidden = noteMode || !canReply;
+  if ($('pay-button').hidden) togglePayBox(false);
   const text = $('reply-text');
   text.disabled = !noteMode && !canReply;
   $('send').disabled = text.disabled;
@@ -948,6 +953,9 @@ async function saveTags(tags) {
   }
 }
 
+/** The panel is always shown beside the conversation on a wide screen, and on demand otherwise. */
+const panelShown = () => !$('panel').hidden || window.matchMedia('(min-width: 1180px)').matches;
+
 function togglePanel(force) {
   const panel = $('panel');
   panel.hidden = force === undefined ? !panel.hidden : !force;
@@ -1140,12 +1148,25 @@ function connect() {
     if (message.outboxId) state.pending.delete(message.outboxId);
     renderMessages();
   });
+  source.addEventListener('payment', (event) => {
+    const { payment } = JSON.parse(event.data);
+    rememberPayment(payment);
+    if (state.open?.id !== payment.conversationId) return;
+    const section = state.open.contact.sections?.payments;
+    if (section) {
+      const index = section.payments.findIndex((p) => p.id === payment.id);
+      if (index >= 0) section.payments[index] = payment;
+      else section.payments.unshift(payment);
+    }
+    renderMessages();
+    if (panelShown()) renderPanel();
+  });
   source.addEventListener('note', (event) => {
     const { note } = JSON.parse(event.data);
     if (state.open?.id !== note.conversationId || state.open.notes.some((n) => n.id === note.id)) return;
     state.open.notes.push(note);
     renderMessages();
-    if (!$('panel').hidden) renderPanel();
+    if (panelShown()) renderPanel();
   });
 }
 
@@ -1250,6 +1271,8 @@ function wire() {
   $('help-button').addEventListener('click', () => ($('help').hidden = false));
   $('help-close').addEventListener('click', () => ($('help').hidden = true));
   $('quick-button').addEventListener('click', toggleQuickMenu);
+  $('pay-button').addEventListener('click', () => togglePayBox());
+  $('pay-send').addEventListener('click', () => sendPaymentLink());
   $('template-name').addEventListener('change', renderTemplateFields);
   $('template-language').addEventListener('change', renderTemplatePreview);
   $('template-send').addEventListener('click', sendTemplate);
@@ -1318,3 +1341,143 @@ async function start() {
 }
 
 start().catch((error) => toast(error.message, 'error'));
+
+/* Payments: cards in the transcript, the contact panel section, payment links ---------------- */
+
+/** Every payment seen, by id and by its link's token, so a link message can show its payment's state. */
+const PAYMENTS = { byId: new Map(), byToken: new Map() };
+function rememberPayment(payment) {
+  PAYMENTS.byId.set(payment.id, payment);
+  const token = payment.link?.split('/pay/')[1];
+  if (token) PAYMENTS.byToken.set(token, payment.id);
+}
+
+/** The payment a sent message carries (a link button, a link in the text, a template's link button). */
+function paymentOf(content) {
+  if (PAYMENTS.byToken.size === 0) return null;
+  const raw = JSON.stringify(content);
+  for (const [token, id] of PAYMENTS.byToken) if (raw.includes(token)) return PAYMENTS.byId.get(id);
+  return null;
+}
+
+const PAYMENT_STATUS = {
+  created: 'Link sent',
+  pending: 'Pending',
+  succeeded: 'Paid',
+  failed: 'Failed',
+  expired: 'Expired',
+  partially_refunded: 'Partly refunded',
+  refunded: 'Refunded',
+};
+const money = (amount, currency) =>
+  new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(amount / 100);
+
+function paymentCardFor(content) {
+  const payment = paymentOf(content);
+  if (!payment) return null;
+  const text =
+    content.interactive?.body?.text ??
+    content.text?.body ??
+    (typeof content.text === 'string' ? content.text : null) ??
+    content.body ??
+    '';
+  const box = el('div', 'card payment-card');
+  box.dataset.payment = payment.id;
+  box.dataset.status = payment.status;
+  const head = el('div', 'payment-head');
+  head.append(
+    el('p', 'card-kicker', `Payment · ${payment.reference}`),
+    el('span', `payment-status status-${payment.status}`, PAYMENT_STATUS[payment.status] ?? payment.status),
+  );
+  box.append(head);
+  box.append(el('p', 'payment-amount', money(payment.amount, payment.currency)));
+  box.append(el('p', 'msg-text', payment.description));
+  if (payment.refundedAmount > 0)
+    box.append(el('p', 'muted small', `Refunded ${money(payment.refundedAmount, payment.currency)}`));
+  if (payment.paidAt) box.append(el('p', 'muted small', `Paid ${clock(payment.paidAt)}`));
+  if (text) {
+    const details = el('details', 'payment-message');
+    details.append(el('summary', '', 'Message sent'), el('p', 'msg-text', text));
+    box.append(details);
+  }
+  return box;
+}
+
+registerPanelSection('payments', (data, { section, row }) => {
+  const children = [];
+  for (const payment of (data.payments ?? []).slice(0, 5)) {
+    const current = PAYMENTS.byId.get(payment.id) ?? payment;
+    children.push(
+      row(
+        `${current.reference} · ${money(current.amount, current.currency)}`,
+        PAYMENT_STATUS[current.status] ?? current.status,
+      ),
+    );
+  }
+  if (children.length === 0) children.push(el('p', 'muted small', 'No payments yet.'));
+  const open = (data.invoices ?? []).filter((i) => i.status === 'open');
+  for (const invoice of open) {
+    const line = el('div', 'kv invoice-line');
+    const send = el('button', 'button small', 'Send link');
+    send.type = 'button';
+    send.dataset.invoice = invoice.reference;
+    send.hidden = $('pay-button').hidden;
+    send.addEventListener('click', () => sendPaymentLink({ invoice: invoice.reference }));
+    line.append(
+      el('span', 'muted', `${invoice.reference} · due ${invoice.dueDate}`),
+      el('span', '', money(invoice.amount, invoice.currency)),
+      send,
+    );
+    children.push(line);
+  }
+  for (const booking of data.bookings ?? [])
+    children.push(
+      row(
+        `${booking.reference} · ${new Date(booking.start).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}`,
+        booking.status,
+      ),
+    );
+  return section('Payments', ...children);
+});
+
+function togglePayBox(show = $('pay-box').hidden) {
+  $('pay-box').hidden = !show;
+  $('pay-button').setAttribute('aria-expanded', String(show));
+  if (show) $('pay-amount').focus();
+}
+
+/** Amount as typed ("25", "25.5", "25,50") → cents, or null. */
+function toCents(value) {
+  const text = value.trim().replace(',', '.');
+  if (!/^\d+(\.\d{1,2})?$/.test(text)) return null;
+  return Math.round(Number(text) * 100);
+}
+
+async function sendPaymentLink(fromInvoice) {
+  if (!state.open) return;
+  composerError('');
+  let body = fromInvoice;
+  if (!body) {
+    const amount = toCents($('pay-amount').value);
+    if (!amount) return composerError('Enter an amount such as 25.00');
+    const description = $('pay-description').value.trim();
+    if (!description) return composerError('Say what the payment is for');
+    body = { amount, description };
+  }
+  const button = $('pay-send');
+  button.disabled = true;
+  try {
+    await api(`/conversations/${enc(state.open.id)}/payment-link`, {
+      method: 'POST',
+      body,
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
+    });
+    $('pay-amount').value = '';
+    $('pay-description').value = '';
+    togglePayBox(false);
+  } catch (error) {
+    composerError(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
