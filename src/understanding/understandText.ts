@@ -1,4 +1,4 @@
-import type { Command, Intent, Understanding } from '../engine/types.js';
+import type { Command, Intent, Locale, Understanding } from '../engine/types.js';
 import { classifyIntent } from './classifyIntent.js';
 import { detectLanguage } from './detectLanguage.js';
 import { normalizeText, tokenize } from './normalizeText.js';
@@ -108,6 +108,21 @@ export function detectAnswer(normalized: string): 'yes' | 'no' | null {
   return answers.size === 1 ? [...answers][0]! : null;
 }
 
+/** Capitalised words in a row, not opening the message: a title or a place. */
+const NAME_RUN = /(?<=\S\s+)(?:\p{Lu}[\p{Ll}'’-]+\s+)+\p{Lu}[\p{Ll}'’-]+/gu;
+/** German capitalises every noun, so two in a row ("Bestellung Nummer") are still words; three make a title. */
+const MIN_NAME_WORDS = { de: 3, other: 2 } as const;
+
+/**
+ * The text with names and titles written inside it taken out ("the trailer of Good Morning
+ * Sunshine", "the forecast in Costa Rica"): their words are not the customer's request, and a
+ * name that happens to be a word ("Costa", "Morning") would otherwise steer the intent.
+ */
+export function withoutNames(text: string, language: Locale | null = null): string {
+  const min = language === 'de' ? MIN_NAME_WORDS.de : MIN_NAME_WORDS.other;
+  return text.replace(NAME_RUN, (run) => (run.split(/\s+/).length >= min ? ' ' : run));
+}
+
 export interface UnderstandOptions {
   /** The business's catalog and time zone, for product, variant and date slots. */
   catalog?: Catalog;
@@ -124,6 +139,7 @@ export interface UnderstandOptions {
  */
 export function understandText(text: string, options: UnderstandOptions = {}): Understanding {
   const normalized = normalizeText(text);
+  const language = detectLanguage(text);
   const command = detectCommand(text);
   const answer = detectAnswer(normalized);
   // A keyword is the whole message: STOP and START are consent, the others carry no intent.
@@ -134,7 +150,7 @@ export function understandText(text: string, options: UnderstandOptions = {}): U
         ? 'opt_in'
         : command
           ? 'other'
-          : classifyIntent(normalized).intent;
+          : classifyIntent(normalizeText(withoutNames(text, language))).intent;
   const slots = parseSlots(text, { catalog: options.catalog, now: options.now });
-  return { intent, command, language: detectLanguage(text), slots, answer };
+  return { intent, command, language, slots, answer };
 }
