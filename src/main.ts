@@ -26,7 +26,12 @@ async function main() {
     accessToken: config.whatsapp.accessToken ?? generated?.accessToken ?? '',
   };
 
-  const store = await openStore({ databaseUrl: config.store.databaseUrl, dataDir: config.store.dataDir });
+  const store = await openStore({
+    databaseUrl: config.store.databaseUrl,
+    dataDir: config.store.dataDir,
+    onConnectionError: (error) =>
+      logger.warn({ err: error }, 'a PostgreSQL connection broke; the pool replaces it'),
+  });
   const app = await createApp({
     config,
     store,

@@ -28,6 +28,8 @@ export interface StoreOptions {
   /** PGlite data directory; unset → in memory (tests). */
   dataDir?: string | undefined;
   poolSize?: number;
+  /** Told when an idle PostgreSQL connection breaks (server restart, failover); the pool replaces it. */
+  onConnectionError?: (error: Error) => void;
 }
 
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
@@ -48,6 +50,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
     });
+    // Without a listener, an idle connection dropped by the server would crash the process.
+    pool.on('error', (error) => options.onConnectionError?.(error));
     const client = await pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
