@@ -70,8 +70,10 @@ describe('Stripe provider against the local stub', () => {
   });
 
   test('creating the same payment twice returns the same session (idempotency key from the payment id)', async () => {
-    const first = await stripe.createPayment(input());
-    const second = await stripe.createPayment(input());
+    // The same request twice: its expiry must not move between the two calls.
+    const request = input();
+    const first = await stripe.createPayment(request);
+    const second = await stripe.createPayment(request);
     expect(second.providerRef).toBe(first.providerRef);
     expect(stub.sessions.size).toBe(1);
   });
