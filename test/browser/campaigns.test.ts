@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort } from '../helpers/freePort.js';
+import { readFile } from 'node:fs/promises';
+import {
+  newPage,
+  screenshotPath,
+  shot,
+  startBrowserServer,
+  type BrowserServer,
+} from '../helpers/browserServer.js';
 
 /**
  * The campaigns page as a marketer uses it, against the real server in sandbox mode: sign in as
@@ -12,67 +13,14 @@ import { freePort } from '../helpers/freePort.js';
  * run and a broadcast, watch it progress (pausing and resuming it), and read the funnel chart.
  */
 
-const ROOT = process.cwd();
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = path.join(ROOT, 'test/browser/screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const CUSTOMER = '393331234567';
 const RECIPIENTS = 120;
 
-let server: ChildProcess | null = null;
-let serverOutput = '';
-let dataDir = '';
-let base = '';
+let server: BrowserServer;
 let token = '';
-let admin = { email: '', password: '' };
-let browser: Browser | null = null;
-
-async function waitUntilReady(url: string, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server?.exitCode !== null) throw new Error(`The server exited early:\n${serverOutput}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok && /Demo admin/.test(serverOutput)) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`The server was not ready within ${timeoutMs} ms:\n${serverOutput}`);
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  server = null;
-  if (!child || child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(-child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
 async function api(pathname: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${base}/api${pathname}`, {
+  const response = await fetch(`${server.baseUrl}/api${pathname}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -82,70 +30,35 @@ async function api(pathname: string, body?: unknown): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  await mkdir(SCREENSHOTS, { recursive: true });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'wca-campaigns-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      // A slow number, so the broadcast takes long enough to watch, pause and resume.
-      WHATSAPP_MPS: '20',
-      BROADCAST_SEND_HOURS: '00:00-24:00',
-    },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  server = await startBrowserServer({
+    name: 'campaigns',
+    demoAdmin: true,
+    // A slow number, so the broadcast takes long enough to watch, pause and resume.
+    env: { WHATSAPP_MPS: '20', BROADCAST_SEND_HOURS: '00:00-24:00' },
   });
-  server.stdout?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-  server.stderr?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-  try {
-    await waitUntilReady(`${base}/readyz`);
-    token = (/API token:\s+(\S+)/.exec(serverOutput) as RegExpExecArray)[1] as string;
-    const match = /Demo admin:\s+(\S+)\s+password (\S+)/.exec(serverOutput);
-    if (!match) throw new Error(`No demo admin on the start banner:\n${serverOutput}`);
-    admin = { email: match[1] as string, password: match[2] as string };
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  } catch (error) {
-    await stopServer();
-    throw error;
-  }
+  token = (/API token:\s+(\S+)/.exec(server.output()) as RegExpExecArray)[1] as string;
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await stopServer();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await server?.stop();
 }, 30_000);
 
 test('create a campaign, download its QR code, broadcast to an imported list and read the funnel', async () => {
-  const context = await browser!.newContext({
+  const page = await newPage(server.browser, {
     viewport: { width: 1280, height: 900 },
+    locale: undefined,
     acceptDownloads: true,
   });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
+  const context = page.context();
+  const admin = server.demoAdmin!;
 
   // Signed out, the page sends the marketer to the staff sign-in, then back to the campaigns.
-  await page.goto(`${base}/campaigns`);
+  await page.goto(`${server.baseUrl}/campaigns`);
   await page.waitForURL(/\/inbox\/login\?next=%2Fcampaigns$/);
   await page.getByLabel('Email').fill(admin.email);
   await page.getByLabel('Password').fill(admin.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/campaigns/`);
+  await page.waitForURL(`${server.baseUrl}/campaigns/`);
   await page.getByText('No campaigns yet').waitFor();
   expect(await page.locator('#me-name').innerText()).toBe('Demo Admin');
 
@@ -160,11 +73,11 @@ test('create a campaign, download its QR code, broadcast to an imported list and
   await form.getByRole('button', { name: 'Create campaign' }).click();
   await page.getByRole('heading', { level: 2, name: 'Spring colour' }).waitFor();
   const tracked = page.locator('#tracked-link');
-  expect(await tracked.innerText()).toBe(`http://localhost:${new URL(base).port}/c/SPRING26`);
+  expect(await tracked.innerText()).toBe(`http://localhost:${new URL(server.baseUrl).port}/c/SPRING26`);
   expect(await page.locator('#prefill').innerText()).toBe('Hi! I would like to know more. [ref:SPRING26]');
   await page.locator('#qr[src^="blob:"]').waitFor();
   expect(await page.locator('#qr').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
-  await shot(page, 'campaigns-01-created');
+  await shot(page, 'campaigns-01-created', { fullPage: true });
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -175,23 +88,23 @@ test('create a campaign, download its QR code, broadcast to an imported list and
   expect(png.subarray(0, 8)).toEqual(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
 
   // A customer follows the link: the click is counted, and WhatsApp opens with the ref code.
-  const redirect = await fetch(`${base}/c/SPRING26`, { redirect: 'manual' });
+  const redirect = await fetch(`${server.baseUrl}/c/SPRING26`, { redirect: 'manual' });
   expect(redirect.status).toBe(302);
   const prefilled = new URL(redirect.headers.get('location') as string).searchParams.get('text') as string;
   // They send the prefilled text from the sandbox phone and tap a button of the entry flow.
-  await fetch(`${base}/sandbox/api/send`, {
+  await fetch(`${server.baseUrl}/sandbox/api/send`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ phone: CUSTOMER, text: prefilled }),
   });
   const phone = await context.newPage();
-  await phone.goto(`${base}/sandbox`);
+  await phone.goto(`${server.baseUrl}/sandbox`);
   await phone.getByRole('textbox', { name: 'Customer', exact: true }).fill(CUSTOMER);
   await phone.getByRole('textbox', { name: 'Customer', exact: true }).press('Enter');
   await phone.locator('li.msg.theirs').filter({ hasText: 'Welcome, spring colour fans!' }).waitFor();
   await phone.getByRole('button', { name: 'Menu' }).first().click();
   await phone.locator('li.msg.theirs').filter({ hasText: 'How can I help you?' }).waitFor();
-  await phone.screenshot({ path: path.join(SCREENSHOTS, 'campaigns-02-customer-arrives.png') });
+  await shot(phone, 'campaigns-02-customer-arrives');
   await phone.close();
   await api(`/contacts/${CUSTOMER}/consent`, {
     action: 'opt_in',
@@ -227,7 +140,7 @@ test('create a campaign, download its QR code, broadcast to an imported list and
   expect(await preview.locator('#samples').innerText()).toContain(
     'Ciao Giulia! Questa primavera da Bella Studio: 20% off colour.',
   );
-  await shot(page, 'campaigns-03-dry-run');
+  await shot(page, 'campaigns-03-dry-run', { fullPage: true });
 
   const send = page.getByRole('button', { name: 'Send broadcast' });
   expect(await send.isDisabled()).toBe(true);
@@ -243,7 +156,7 @@ test('create a campaign, download its QR code, broadcast to an imported list and
   });
   await page.getByRole('button', { name: 'Pause' }).click();
   await page.getByRole('heading', { name: /^Paused at \d+%/ }).waitFor();
-  await shot(page, 'campaigns-04-paused');
+  await shot(page, 'campaigns-04-paused', { fullPage: true });
   const progressNow = async () => Number(await page.locator('#progress-bar').getAttribute('aria-valuenow'));
   // Only what was already with the sender may still leave while paused: wait until that has
   // settled, then nothing more may move while the broadcast stays paused.
@@ -259,7 +172,7 @@ test('create a campaign, download its QR code, broadcast to an imported list and
   expect(await progressNow()).toBe(settled);
   await page.getByRole('button', { name: 'Resume' }).click();
   await page.getByRole('heading', { name: /^Sending… \d+%/ }).waitFor();
-  await shot(page, 'campaigns-05-sending');
+  await shot(page, 'campaigns-05-sending', { fullPage: true });
   await page.getByRole('heading', { name: 'Finished' }).waitFor({ timeout: 30_000 });
   const delivered = async () =>
     ['sent', 'delivered', 'read', 'replied'].reduce(
@@ -269,7 +182,7 @@ test('create a campaign, download its QR code, broadcast to an imported list and
     );
   expect(await delivered()).toBe(RECIPIENTS);
   expect(await page.locator('dd[data-status="failed"]').innerText()).toBe('0');
-  await page.locator('#progress').screenshot({ path: path.join(SCREENSHOTS, 'campaigns-06-finished.png') });
+  await page.locator('#progress').screenshot({ path: screenshotPath('campaigns-06-finished') });
 
   // The funnel: 1 click, 1 first message, engaged (a tap on the menu button).
   await page.locator('.campaign-item', { hasText: 'Spring colour' }).click();
@@ -288,16 +201,14 @@ test('create a campaign, download its QR code, broadcast to an imported list and
   expect((await readFile((await csv.path()) as string, 'utf8')).split('\n')[0]).toBe(
     'day,clicks,first_messages,engaged,quote_or_cart,payment_requested,paid,revenue_EUR',
   );
-  await page
-    .locator('#campaign-detail')
-    .screenshot({ path: path.join(SCREENSHOTS, 'campaigns-07-funnel.png') });
+  await page.locator('#campaign-detail').screenshot({ path: screenshotPath('campaigns-07-funnel') });
 
   // The same session opens the inbox, and its header leads back to the campaigns.
   await page.getByRole('link', { name: 'Inbox' }).click();
-  await page.waitForURL(`${base}/inbox/`);
+  await page.waitForURL(`${server.baseUrl}/inbox/`);
   await page.getByRole('link', { name: 'Campaigns' }).click();
-  await page.waitForURL(`${base}/campaigns/`);
+  await page.waitForURL(`${server.baseUrl}/campaigns/`);
   await page.locator('.campaign-item', { hasText: 'Spring colour' }).waitFor();
-  expect(problems).toEqual([]);
+  expect(page.problems).toEqual([]);
   await context.close();
 }, 120_000);

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort } from '../helpers/freePort.js';
+import type { Page } from 'playwright-core';
+import {
+  customerSays,
+  openSandboxPhone,
+  shot,
+  startBrowserServer,
+  type BrowserServer,
+} from '../helpers/browserServer.js';
 
 /**
  * Paying in sandbox mode as a customer would: the real server in its own process, the phone page
@@ -12,121 +13,30 @@ import { freePort } from '../helpers/freePort.js';
  * the sandbox pay page, and the receipt arrives in the chat by itself.
  */
 
-const ROOT = process.cwd();
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = path.join(ROOT, 'test/browser/screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const CUSTOMER = '393331234567';
 const API_TOKEN = 'browser-test-token-0123456789abcdef';
-const MOBILE = { width: 390, height: 844 };
 
-let server: ChildProcess | null = null;
-let serverOutput = '';
-let dataDir = '';
-let base = '';
-let browser: Browser | null = null;
+let server: BrowserServer;
 
-async function waitUntilReady(url: string, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server?.exitCode !== null) throw new Error(`The server exited early:\n${serverOutput}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`The server was not ready within ${timeoutMs} ms:\n${serverOutput}`);
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  server = null;
-  if (!child || child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(-child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
 const bubble = (page: Page, side: 'mine' | 'theirs', text: string | RegExp) =>
   page.locator(`li.msg.${side}`).filter({ hasText: text });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  await mkdir(SCREENSHOTS, { recursive: true });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'wca-payments-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      PUBLIC_BASE_URL: base,
-      DATA_DIR: dataDir,
-      API_TOKEN,
-      LOG_LEVEL: 'warn',
-    },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-  server.stderr?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-  try {
-    await waitUntilReady(`${base}/readyz`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  } catch (error) {
-    await stopServer();
-    throw error;
-  }
+  server = await startBrowserServer({ name: 'payments', publicBaseUrl: true, env: { API_TOKEN } });
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await stopServer();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await server?.stop();
 }, 30_000);
 
 test('a customer taps the payment link, pays on the sandbox page and reads the receipt in the chat', async () => {
-  const context = await (browser as Browser).newContext({ viewport: MOBILE, locale: 'en-GB' });
-  const phone = await context.newPage();
-  const problems: string[] = [];
-  phone.on('pageerror', (error) => problems.push(error.message));
-  await phone.goto(`${base}/sandbox`);
-  await phone.getByRole('heading', { level: 1, name: 'Bella Studio' }).waitFor();
-  const message = phone.getByRole('textbox', { name: 'Message', exact: true });
-  await message.fill('hello');
-  await message.press('Enter');
+  const phone = await openSandboxPhone(server, { recordConsoleErrors: false });
+  const context = phone.context();
+  await customerSays(phone, 'hello');
   await bubble(phone, 'theirs', 'How can I help you?').waitFor();
 
   // Staff send a payment link from the inbox (the same API the inbox uses).
-  const response = await fetch(`${base}/api/payments`, {
+  const response = await fetch(`${server.baseUrl}/api/payments`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${API_TOKEN}`,
@@ -154,7 +64,7 @@ test('a customer taps the payment link, pays on the sandbox page and reads the r
     request.getByRole('link', { name: /Pay now/ }).click(),
   ]);
   await payPage.waitForLoadState();
-  expect(payPage.url()).toMatch(new RegExp(`^${base}/pay/[\\w-]{24}$`));
+  expect(payPage.url()).toMatch(new RegExp(`^${server.baseUrl}/pay/[\\w-]{24}$`));
   await payPage.getByRole('heading', { name: 'Engraved bracelet (M)' }).waitFor();
   expect(await payPage.locator('.amount').innerText()).toBe('€45.00');
   await payPage.getByRole('img', { name: 'Scan to pay on another phone' }).waitFor();
@@ -177,6 +87,6 @@ test('a customer taps the payment link, pays on the sandbox page and reads the r
   await payPage.goto(payPage.url());
   await payPage.getByText('This payment has been received').waitFor();
   expect(await payPage.getByRole('button', { name: 'Pay', exact: true }).count()).toBe(0);
-  expect(problems).toEqual([]);
+  expect(phone.problems).toEqual([]);
   await context.close();
 });

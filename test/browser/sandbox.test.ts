@@ -1,78 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { loadBusiness } from '../../src/business/loadBusiness.js';
 import { isOpen } from '../../src/inbox/businessHours.js';
-import { freePort } from '../helpers/freePort.js';
+import {
+  MOBILE_VIEWPORT,
+  openSandboxPhone,
+  shot,
+  startBrowserServer,
+  type BrowserServer,
+  type WatchedPage,
+} from '../helpers/browserServer.js';
 
 /**
  * The sandbox as someone running `npm start` sees it: the real server in its own process (sandbox
  * mode, embedded database, nothing configured) and the phone page in headless Chromium.
  */
 
-const ROOT = process.cwd();
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = path.join(ROOT, 'test/browser/screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const FIRST_PHONE = '393331234567';
 const SECOND_PHONE = '447700900123';
-const MOBILE = { width: 390, height: 844 };
 
-let server: ChildProcess | null = null;
-let serverOutput = '';
-let dataDir = '';
-let base = '';
-let browser: Browser | null = null;
-const business = loadBusiness(path.join(ROOT, 'seed/bella-studio.yaml'));
+let server: BrowserServer;
+const business = loadBusiness(path.join(process.cwd(), 'seed/bella-studio.yaml'));
 let afterHours = 0;
-
-async function waitUntilReady(url: string, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server?.exitCode !== null) throw new Error(`The server exited early:\n${serverOutput}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`The server was not ready within ${timeoutMs} ms:\n${serverOutput}`);
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  server = null;
-  if (!child || child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // The whole group: tsx runs the server in a child process of its own.
-  process.kill(-child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
 
 const phoneField = (page: Page) => page.getByRole('textbox', { name: 'Customer', exact: true });
 const messageField = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
@@ -80,19 +29,8 @@ const messageField = (page: Page) => page.getByRole('textbox', { name: 'Message'
 const bubble = (page: Page, side: 'mine' | 'theirs', text: string | RegExp) =>
   page.locator(`li.msg.${side}`).filter({ hasText: text });
 
-async function openPhone(viewport = MOBILE): Promise<Page> {
-  const context = await (browser as Browser).newContext({ viewport, locale: 'en-GB' });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  Object.assign(page, { problems });
-  await page.goto(`${base}/sandbox`);
-  await page.getByRole('heading', { level: 1, name: 'Bella Studio' }).waitFor();
-  return page;
-}
+const openPhone = (viewport = MOBILE_VIEWPORT): Promise<WatchedPage> =>
+  openSandboxPhone(server, { viewport });
 
 /** Retries an assertion until it passes: the page updates on its own, from the live stream. */
 async function eventually(assertion: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
@@ -107,46 +45,13 @@ async function eventually(assertion: () => Promise<void>, timeoutMs = 10_000): P
   }
 }
 
-const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems;
-
+// Nothing configured: sandbox mode on PGlite, as after `npm ci && npm start`.
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  await mkdir(SCREENSHOTS, { recursive: true });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'wca-sandbox-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-    cwd: ROOT,
-    // Nothing configured: sandbox mode on PGlite, as after `npm ci && npm start`.
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-    },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-  server.stderr?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-  try {
-    await waitUntilReady(`${base}/readyz`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  } catch (error) {
-    await stopServer();
-    throw error;
-  }
+  server = await startBrowserServer({ name: 'sandbox' });
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await stopServer();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await server?.stop();
 }, 30_000);
 
 test('a customer says hello, picks "Talk to a person" from the list, and the chat survives a reload', async () => {
@@ -207,7 +112,7 @@ test('a customer says hello, picks "Talk to a person" from the list, and the cha
   );
   expect(await page.locator('li.msg.mine[data-status="accepted"]').count()).toBe(2);
   await shot(page, '05-after-reload');
-  expect(problemsOf(page)).toEqual([]);
+  expect(page.problems).toEqual([]);
   await page.context().close();
 });
 
@@ -245,7 +150,7 @@ test('a second phone number gets its own conversation', async () => {
   await phoneField(page).press('Enter');
   await page.getByRole('alert').waitFor();
   expect(await page.getByRole('alert').innerText()).toMatch(/6 to 15 digits/);
-  expect(problemsOf(page)).toEqual([]);
+  expect(page.problems).toEqual([]);
   await page.context().close();
 });
 
