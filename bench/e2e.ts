@@ -115,6 +115,7 @@ runBench('bench:e2e', timeoutMs, async () => {
   const memory = rss.finish();
   const cores = shares.finish();
   const statements = (proxy?.statements() ?? 0) - statementsBefore;
+  const statementTexts = proxy?.byText() ?? [];
 
   const latencies: number[] = [];
   for (let i = 0; i < total; i++) {
@@ -128,6 +129,11 @@ runBench('bench:e2e', timeoutMs, async () => {
   const eventsPending = await countRows(db.pool, 'inbound_events', "status = 'pending'");
   const stages = await measureStages(db.pool, `${PHONE_NUMBER_ID}:${customer(0, offset).slice(0, 5)}%`);
 
+  if (statementTexts.length > 0) {
+    console.log('\nSQL statements per conversation, by text (whole run, warm-up included)');
+    for (const [text, count] of statementTexts.slice(0, 30))
+      console.log(`  ${(count / Math.max(1, completed)).toFixed(2).padStart(6)}  ${text}`);
+  }
   printSummary('bench:e2e summary', [
     [
       `Server: PostgreSQL, WORKER_CONCURRENCY ${flags.concurrency}, WHATSAPP_MPS ${flags.mps}, Graph stub latency ${flags['graph-latency']} ms, status webhooks ${flags.statuses ? 'on' : 'off'}`,

@@ -6,6 +6,8 @@ export interface CountingPgProxy {
   url: string;
   /** Statements sent by clients so far: simple queries ('Q') plus extended-protocol parses ('P'). */
   statements(): number;
+  /** Statements so far by their text's start (whitespace folded), most frequent first. */
+  byText(): [string, number][];
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export interface CountingPgProxy {
 export async function startCountingPgProxy(databaseUrl: string): Promise<CountingPgProxy> {
   const target = new URL(databaseUrl);
   let statements = 0;
+  const texts = new Map<string, number>();
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(target.port || 5432), target.hostname);
@@ -39,7 +42,11 @@ export async function startCountingPgProxy(databaseUrl: string): Promise<Countin
         const length = pending.readInt32BE(1) + 1;
         if (pending.length < length) break;
         const type = String.fromCharCode(pending[0] as number);
-        if (type === 'Q' || type === 'P') statements++;
+        if (type === 'Q' || type === 'P') {
+          statements++;
+          const text = statementText(pending.subarray(5, length), type);
+          texts.set(text, (texts.get(text) ?? 0) + 1);
+        }
         pending = pending.subarray(length);
       }
     });
@@ -64,5 +71,23 @@ export async function startCountingPgProxy(databaseUrl: string): Promise<Countin
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   onCleanup('close pg proxy', close);
-  return { url: url.toString(), statements: () => statements, close };
+  return {
+    url: url.toString(),
+    statements: () => statements,
+    byText: () => [...texts].sort((a, b) => b[1] - a[1]),
+    close,
+  };
+}
+
+/** The first 90 characters of a statement: a 'Q' body is the text, a 'P' body the name then the text. */
+function statementText(body: Buffer, type: string): string {
+  let start = 0;
+  if (type === 'P') start = body.indexOf(0) + 1;
+  const end = body.indexOf(0, start);
+  return body
+    .subarray(start, end < 0 ? body.length : end)
+    .toString('utf8')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 90);
 }

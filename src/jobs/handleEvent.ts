@@ -1,5 +1,6 @@
 import type { CampaignHooks } from '../campaigns/createCampaignHooks.js';
-import { decide, EMPTY_FACTS, type DecideContext } from '../engine/decide.js';
+import { EMPTY_FACTS, type DecideContext } from '../engine/decide.js';
+import { decideWithFacts } from '../engine/decideWithFacts.js';
 import { paymentFactsSchema } from '../engine/paymentFactsSchema.js';
 import type { HandoffHooks } from '../inbox/createHandoffHooks.js';
 import { migrateState } from '../engine/state.js';
@@ -247,18 +248,22 @@ async function runTurn(
   onlyIf?: (effects: Effect[]) => boolean,
 ) {
   const state = migrateState(conversation.state);
-  const facts = deps.loadFacts
-    ? await deps.loadFacts(tx, {
-        waId: conversation.waId,
-        text: domainEvent.type === 'TextReceived' ? domainEvent.text : null,
-        now: deps.clock.now(),
-      })
-    : EMPTY_FACTS;
-  const decision = decide(state, domainEvent, understanding, deps.clock, {
-    ...deps.engine,
-    facts,
-    eventId: `evt-${event.id}`,
-  });
+  const { loadFacts } = deps;
+  const decision = await decideWithFacts(
+    state,
+    domainEvent,
+    understanding,
+    deps.clock,
+    { ...deps.engine, eventId: `evt-${event.id}` },
+    async () =>
+      loadFacts
+        ? loadFacts(tx, {
+            waId: conversation.waId,
+            text: domainEvent.type === 'TextReceived' ? domainEvent.text : null,
+            now: deps.clock.now(),
+          })
+        : EMPTY_FACTS,
+  );
   if (onlyIf && !onlyIf(decision.effects)) return;
   // Round-trip through JSON so anything that would not survive storage fails here, not later.
   const stored = JSON.parse(JSON.stringify(decision.state)) as unknown;
