@@ -28,20 +28,26 @@ export function createInboundWriter(db: Db, maxBatch = 200, maxDelayMs = 2): Inb
         w.rows.map((row) => ({ receivedAt: w.now, nextAttemptAt: w.now, ...row })),
       );
       const inserted = new Set<string>();
-      await db.transaction(async (tx) => {
-        for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-          const returned = await tx
-            .insert(inboundEvents)
-            .values(rows.slice(start, start + ROWS_PER_STATEMENT))
-            .onConflictDoNothing({ target: inboundEvents.externalId })
-            .returning({ externalId: inboundEvents.externalId });
-          for (const { externalId } of returned) inserted.add(externalId);
-        }
-        for (const w of writes) {
-          for (const { outboxId, wamid } of w.settled)
-            await markOutboxSent(tx as unknown as Db, outboxId, wamid, w.now);
-        }
-      });
+      const insert = async (target: Db, chunk: NewInboundEvent[]) => {
+        const returned = await target
+          .insert(inboundEvents)
+          .values(chunk)
+          .onConflictDoNothing({ target: inboundEvents.externalId })
+          .returning({ externalId: inboundEvents.externalId });
+        for (const { externalId } of returned) inserted.add(externalId);
+      };
+      const settled = writes.flatMap((w) => w.settled.map((s) => ({ ...s, now: w.now })));
+      if (rows.length <= ROWS_PER_STATEMENT && settled.length === 0) {
+        // One statement is atomic on its own: no BEGIN and COMMIT round trips for the common batch.
+        await insert(db, rows);
+      } else {
+        await db.transaction(async (tx) => {
+          for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT)
+            await insert(tx as unknown as Db, rows.slice(start, start + ROWS_PER_STATEMENT));
+          for (const { outboxId, wamid, now } of settled)
+            await markOutboxSent(tx as unknown as Db, outboxId, wamid, now);
+        });
+      }
       // A repeat inside one batch is new for the first request that carried it only.
       return writes.map((w) => w.rows.filter((row) => inserted.delete(row.externalId)).length);
     },
