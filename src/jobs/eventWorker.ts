@@ -86,7 +86,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
     try {
       const understood = await understandAhead(head.id);
       const handled = await db.transaction(async (tx) => {
-        const event = await lockPendingEvent(tx as unknown as Db, lockKey, head.id, id);
+        const event = await lockPendingEvent(tx as unknown as Db, lockKey, head.id, id, clock.now());
         if (!event) return null;
         kind = event.kind;
         await handleEvent(tx as unknown as Db, event, deps, understood);
@@ -126,13 +126,27 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
     return rows?.attempts ?? 0;
   }
 
+  /**
+   * Heads found by the last look at the queue and not started yet, oldest first. Taking from it
+   * spares a query per turn under load; a head another process took meanwhile is skipped by the
+   * claim. The queue is read again once fewer are left than there are free slots.
+   */
+  let known: { id: number; conversationId: string | null }[] = [];
+
   async function round(): Promise<boolean> {
     if (inFlight.size >= concurrency) return false;
-    const heads = await findDueHeads(db, clock.now(), concurrency * 4);
+    if (known.length < concurrency - inFlight.size)
+      known = await findDueHeads(db, clock.now(), concurrency * 4);
     let started = 0;
-    for (const head of heads) {
+    const left: typeof known = [];
+    for (const head of known) {
       const key = head.conversationId ?? `event:${head.id}`;
-      if (inFlight.has(key) || inFlight.size >= concurrency) continue;
+      if (inFlight.size >= concurrency) {
+        left.push(head);
+        continue;
+      }
+      // The conversation's turn in flight is this head or one before it: look again later.
+      if (inFlight.has(key)) continue;
       inFlight.add(key);
       started++;
       void processHead(head)
@@ -142,6 +156,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
           loop?.wake();
         });
     }
+    known = left;
     return started > 0 && inFlight.size < concurrency;
   }
 

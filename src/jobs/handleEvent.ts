@@ -27,11 +27,10 @@ import {
   insertOutbox,
   loadOrCreateConversation,
   recordConsent,
-  recordInboundMessage,
+  recordCustomerMessage,
   saveConversation,
   scheduleTimer,
   setContactLocale,
-  upsertContact,
   type ConversationRow,
   type Db,
   type InboundEventRow,
@@ -151,14 +150,15 @@ async function handleMessage(
 ) {
   const { message, contact } = payload;
   const at = new Date(Number(message.timestamp) * 1000);
-  await upsertContact(tx, message.from, contact?.name ?? null);
-  const conversation = await requireConversation(tx, event.conversationId, at);
-  await recordInboundMessage(tx, {
-    conversationId: conversation.id,
-    wamid: message.id,
-    type: message.type,
-    content: messageContent(message),
-    at,
+  const [phoneNumberId, waId] = (event.conversationId ?? '').split(':');
+  if (!phoneNumberId || !waId)
+    throw new Error(`Event has no usable conversation id: ${event.conversationId}`);
+  const conversation = await recordCustomerMessage(tx, {
+    conversationId: event.conversationId as string,
+    phoneNumberId,
+    waId,
+    name: contact?.name ?? null,
+    message: { wamid: message.id, type: message.type, content: messageContent(message), at },
   });
 
   const campaign = await deps.campaigns?.beforeTurn(tx, { conversation, message, at });

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from './openStore.js';
-import { consentEvents, contacts, conversations, type ConversationRow } from './schema.js';
+import { consentEvents, contacts, conversations, messages, type ConversationRow } from './schema.js';
 
 /**
  * Loads a conversation in one statement, creating it in bot mode on first contact. With
@@ -29,6 +29,60 @@ export async function loadOrCreateConversation(
   return rows[0] as ConversationRow;
 }
 
+/**
+ * A customer's message arriving, in one statement: refreshes the contact (a profile name from
+ * Meta updates ours), creates or loads the conversation and moves its 24-hour window forward
+ * (never back), and adds the message to the transcript (once per wamid).
+ */
+export async function recordCustomerMessage(
+  db: Db,
+  input: {
+    conversationId: string;
+    phoneNumberId: string;
+    waId: string;
+    name: string | null;
+    message: { wamid: string; type: string; content: unknown; at: Date };
+  },
+): Promise<ConversationRow> {
+  const { conversationId, phoneNumberId, waId, name, message } = input;
+  const contact = db.$with('contact').as(
+    db
+      .insert(contacts)
+      .values({ waId, name })
+      .onConflictDoUpdate({
+        target: contacts.waId,
+        set: { name: sql`coalesce(excluded.name, ${contacts.name})`, updatedAt: sql`clock_timestamp()` },
+      })
+      .returning({ waId: contacts.waId }),
+  );
+  const transcript = db.$with('transcript').as(
+    db
+      .insert(messages)
+      .values({
+        conversationId,
+        direction: 'in',
+        wamid: message.wamid,
+        type: message.type,
+        content: message.content,
+        status: 'received',
+        createdAt: message.at,
+        statusAt: message.at,
+      })
+      .onConflictDoNothing()
+      .returning({ id: messages.id }),
+  );
+  const rows = await db
+    .with(contact, transcript)
+    .insert(conversations)
+    .values({ id: conversationId, phoneNumberId, waId, lastInboundAt: message.at })
+    .onConflictDoUpdate({
+      target: conversations.id,
+      set: { lastInboundAt: sql`greatest(${conversations.lastInboundAt}, excluded.last_inbound_at)` },
+    })
+    .returning();
+  return rows[0] as ConversationRow;
+}
+
 export async function getConversation(db: Db, id: string): Promise<ConversationRow | null> {
   const rows = await db.select().from(conversations).where(eq(conversations.id, id));
   return rows[0] ?? null;
@@ -44,17 +98,6 @@ export async function saveConversation(
     .update(conversations)
     .set({ ...patch, updatedAt: sql`clock_timestamp()` })
     .where(eq(conversations.id, id));
-}
-
-/** Creates or refreshes the contact; a profile name from Meta updates ours. */
-export async function upsertContact(db: Db, waId: string, name: string | null): Promise<void> {
-  await db
-    .insert(contacts)
-    .values({ waId, name })
-    .onConflictDoUpdate({
-      target: contacts.waId,
-      set: { name: sql`coalesce(excluded.name, ${contacts.name})`, updatedAt: sql`clock_timestamp()` },
-    });
 }
 
 export async function setContactLocale(db: Db, waId: string, locale: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, lte, sql } from 'drizzle-orm';
 import { queryRows, type Db } from './openStore.js';
 import { inboundEvents, type InboundEventRow } from './schema.js';
 
@@ -43,23 +43,36 @@ export async function findDueHeads(
 
 /**
  * Inside a transaction: takes the conversation's lock (held until commit or rollback) and
- * returns the event if it is still pending. `null` when another worker or process has it.
+ * returns the event if it is still pending and due at `now`. `null` when another worker or
+ * process has it, or it was done or put off for a retry since it was found.
  */
 export async function lockPendingEvent(
   tx: Db,
   lockKey: string,
   eventId: number,
   workerId: string,
+  now: Date,
 ): Promise<InboundEventRow | null> {
-  const lock = await queryRows<{ locked: boolean }>(
-    tx,
-    sql`SELECT pg_try_advisory_xact_lock(hashtextextended(${lockKey}, 0)) AS locked`,
+  // One round trip: the lock is tried once, and only a locked, still pending event is claimed.
+  const lock = tx.$with('lock').as(
+    tx
+      .select({
+        locked: sql<boolean>`pg_try_advisory_xact_lock(hashtextextended(${lockKey}, 0))`.as('locked'),
+      })
+      .from(sql`(SELECT 1) AS one`),
   );
-  if (!lock[0]?.locked) return null;
   const rows = await tx
+    .with(lock)
     .update(inboundEvents)
     .set({ processingStartedAt: sql`clock_timestamp()`, processedBy: workerId })
-    .where(and(eq(inboundEvents.id, eventId), eq(inboundEvents.status, 'pending')))
+    .where(
+      and(
+        eq(inboundEvents.id, eventId),
+        eq(inboundEvents.status, 'pending'),
+        lte(inboundEvents.nextAttemptAt, now),
+        sql`(SELECT locked FROM ${lock})`,
+      ),
+    )
     .returning();
   return rows[0] ?? null;
 }

@@ -4,26 +4,6 @@ import { messages, type MessageRow } from './schema.js';
 
 export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
 
-/** Records a customer's message; a repeated wamid is ignored. */
-export async function recordInboundMessage(
-  db: Db,
-  row: { conversationId: string; wamid: string; type: string; content: unknown; at: Date },
-): Promise<void> {
-  await db
-    .insert(messages)
-    .values({
-      conversationId: row.conversationId,
-      direction: 'in',
-      wamid: row.wamid,
-      type: row.type,
-      content: row.content,
-      status: 'received',
-      createdAt: row.at,
-      statusAt: row.at,
-    })
-    .onConflictDoNothing();
-}
-
 /** Records a send the provider refused for good, so the transcript shows it with its reason. */
 export async function recordOutboundFailed(
   db: Db,

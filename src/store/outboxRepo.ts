@@ -19,12 +19,11 @@ export async function insertOutbox(db: Db, rows: NewOutboxRow[], now: Date): Pro
  * across any number of processes.
  */
 export async function claimOutbox(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
-  const claimed = await queryRows<{ id: string }>(
-    db,
-    sql`
-    UPDATE outbox SET status = 'sending', lease_until = ${leaseUntil.toISOString()}::timestamptz,
-      attempts = attempts + 1
-    WHERE id IN (
+  const rows = await db
+    .update(outbox)
+    .set({ status: 'sending', leaseUntil, attempts: sql`${outbox.attempts} + 1` })
+    .where(
+      sql`${outbox.id} IN (
       SELECT o.id FROM outbox o
       WHERE o.status = 'pending' AND o.next_attempt_at <= ${now.toISOString()}::timestamptz
         AND (o.recipient IS NULL OR NOT EXISTS (
@@ -32,12 +31,9 @@ export async function claimOutbox(db: Db, now: Date, leaseUntil: Date, limit: nu
           WHERE p.recipient = o.recipient AND p.status IN ('pending', 'sending') AND p.seq < o.seq))
       ORDER BY o.priority, o.seq
       LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED)
-    RETURNING id`,
-  );
-  const ids = claimed.map((row) => row.id);
-  if (ids.length === 0) return [];
-  const rows = await db.select().from(outbox).where(inArray(outbox.id, ids));
+      FOR UPDATE SKIP LOCKED)`,
+    )
+    .returning();
   return rows.sort((a, b) => a.seq - b.seq);
 }
 

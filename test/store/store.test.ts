@@ -68,11 +68,24 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
     await insertInboundEvents(db, [event('a1', 'A')], new Date());
     const [head] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
     await db.transaction(async (tx) => {
-      const locked = await lockPendingEvent(tx as unknown as Db, 'A', head!.id, 'w1');
+      const locked = await lockPendingEvent(tx as unknown as Db, 'A', head!.id, 'w1', new Date());
       expect(locked?.externalId).toBe('a1');
       await markEventDone(tx as unknown as Db, head!.id);
     });
     expect(await findDueHeads(db, new Date(Date.now() + 1000), 10)).toEqual([]);
+  });
+
+  test('a head found earlier is not claimed once it is done or put off for a retry', async () => {
+    await insertInboundEvents(db, [event('a1', 'A'), event('b1', 'B')], new Date());
+    const [a, b] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
+    const claim = (id: number, now: Date) =>
+      db.transaction((tx) => lockPendingEvent(tx as unknown as Db, `k${id}`, id, 'w1', now));
+    await db.transaction((tx) => markEventDone(tx as unknown as Db, a!.id));
+    expect(await claim(a!.id, new Date(Date.now() + 1000))).toBeNull();
+    const retryAt = new Date(Date.now() + 60_000);
+    await recordEventFailure(db, b!.id, 'boom', retryAt);
+    expect(await claim(b!.id, new Date(Date.now() + 1000))).toBeNull();
+    expect((await claim(b!.id, new Date(retryAt.getTime() + 1)))?.externalId).toBe('b1');
   });
 
   test('a dead-lettered event stays visible and can be put back in line', async () => {
