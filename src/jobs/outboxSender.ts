@@ -92,6 +92,9 @@ function templateLanguage(locale: string | null): string {
   return locale ?? 'en';
 }
 
+/** Replies claimed at once while a broadcast fills the limiter; more wait for the next round. */
+const REPLY_CLAIM = 50;
+
 /** Thrown for a message that must not be sent; it is recorded as failed with this reason. */
 class Refused extends Error {}
 
@@ -271,7 +274,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     logger.warn({ outboxId: row.id, code, reason }, 'message not sent');
   }
 
-  async function claimAndSend(limit: number): Promise<Promise<void>[]> {
+  async function claimAndSend(limit: number, maxPriority?: number): Promise<Promise<void>[]> {
     const now = clock.now();
     if (now.getTime() - lastLeaseCheck > 1_000) {
       lastLeaseCheck = now.getTime();
@@ -287,7 +290,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     }
     // The lease covers the wait in the rate limiter plus the request itself.
     const leaseUntil = new Date(now.getTime() + (limit / options.mps) * 1000 + options.timeoutMs + 5_000);
-    const rows = await claimOutbox(db, now, leaseUntil, limit);
+    const rows = await claimOutbox(db, now, leaseUntil, limit, maxPriority);
     if (rows.length === 0) return [];
     const ids = [...new Set(rows.map((row) => row.conversationId).filter((id): id is string => Boolean(id)))];
     const facts = new Map<string, RecipientFacts>();
@@ -312,9 +315,23 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     });
   }
 
+  /** Set by an outside wake-up (a turn committed, a staff reply): a reply may be waiting. */
+  let replyMayWait = false;
+  let lastReplyLook = 0;
+
   async function round(): Promise<boolean> {
     // Keep about a second of sends queued in the limiter, no more, so leases stay short.
-    if (inFlight > batch / 2) return false;
+    if (inFlight > batch / 2) {
+      // That second is mostly a broadcast's. Replies to customers go to the front of the
+      // limiter, so claim them now instead of after it: on a wake-up, and every idle interval
+      // for replies queued by another process.
+      const at = clock.now().getTime();
+      if (!replyMayWait && at - lastReplyLook < (options.idleMs ?? 50)) return false;
+      replyMayWait = false;
+      lastReplyLook = at;
+      const started = await claimAndSend(REPLY_CLAIM, 0);
+      return started.length > 0;
+    }
     const started = await claimAndSend(batch - inFlight);
     return started.length > 0;
   }
@@ -326,7 +343,10 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
           logger.error({ err: error }, 'outbox round failed'),
         );
   return {
-    wake: () => loop?.wake(),
+    wake: () => {
+      replyMayWait = true;
+      loop?.wake();
+    },
     async stop() {
       await loop?.stop();
       while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 10));

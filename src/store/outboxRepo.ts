@@ -18,7 +18,15 @@ export async function insertOutbox(db: Db, rows: NewOutboxRow[], now: Date): Pro
  * row in flight blocks the ones behind it, so a customer receives messages in the order decided,
  * across any number of processes.
  */
-export async function claimOutbox(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
+export async function claimOutbox(
+  db: Db,
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+  /** Only rows of this priority or more urgent (0: conversation replies). */
+  maxPriority?: number,
+): Promise<OutboxRow[]> {
+  const urgentEnough = maxPriority === undefined ? sql`` : sql`AND o.priority <= ${maxPriority}`;
   const rows = await db
     .update(outbox)
     .set({ status: 'sending', leaseUntil, attempts: sql`${outbox.attempts} + 1` })
@@ -26,6 +34,7 @@ export async function claimOutbox(db: Db, now: Date, leaseUntil: Date, limit: nu
       sql`${outbox.id} IN (
       SELECT o.id FROM outbox o
       WHERE o.status = 'pending' AND o.next_attempt_at <= ${now.toISOString()}::timestamptz
+        ${urgentEnough}
         AND (o.recipient IS NULL OR NOT EXISTS (
           SELECT 1 FROM outbox p
           WHERE p.recipient = o.recipient AND p.status IN ('pending', 'sending') AND p.seq < o.seq))

@@ -1,0 +1,86 @@
+import { createOutboxSender } from '../../src/jobs/outboxSender.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics.js';
+import { conversations, insertOutbox, openStore, type Store } from '../../src/store/index.js';
+import type { GraphMessage } from '../../src/whatsapp/builders.js';
+import { createSendLimiter } from '../../src/whatsapp/createSendLimiter.js';
+
+let store: Store;
+beforeAll(async () => {
+  store = await openStore({});
+});
+afterAll(async () => {
+  await store.close();
+});
+
+test('a reply queued while a broadcast fills the limiter leaves ahead of the broadcast', async () => {
+  const now = new Date();
+  const sent: GraphMessage[] = [];
+  const mps = 10;
+  const limiter = createSendLimiter({ mps, phoneNumberId: '106540352242922', pairBurst: 100 });
+  const sender = createOutboxSender({
+    db: store.db,
+    graph: { sendMessage: async (message) => (sent.push(message), `wamid.${sent.length}`) },
+    limiter,
+    clock: { now: () => new Date() },
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+    mps,
+    timeoutMs: 5_000,
+    maxAttempts: 3,
+    ambiguousGraceMs: 60_000,
+    windowTemplate: undefined,
+    idleMs: 20,
+  });
+  try {
+    // Four seconds of a broadcast at 10 per second: the sender claims two seconds of it at once.
+    await insertOutbox(
+      store.db,
+      Array.from({ length: 40 }, (_, i) => ({
+        id: `bulk-${i}`,
+        recipient: `3933300${String(i).padStart(4, '0')}`,
+        kind: 'SendTemplate',
+        priority: 1,
+        payload: {
+          type: 'SendTemplate',
+          id: `bulk-${i}`,
+          name: 'spring_offer',
+          language: 'en',
+          components: [],
+        },
+      })),
+      now,
+    );
+    while (sent.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    await store.db.insert(conversations).values({
+      id: '106540352242922:393339999999',
+      phoneNumberId: '106540352242922',
+      waId: '393339999999',
+      lastInboundAt: now,
+    });
+    await insertOutbox(
+      store.db,
+      [
+        {
+          id: 'reply-0',
+          conversationId: '106540352242922:393339999999',
+          recipient: '393339999999',
+          kind: 'SendText',
+          payload: { type: 'SendText', id: 'reply-0', text: 'Hello! How can I help?' },
+        },
+      ],
+      new Date(),
+    );
+    const queuedAt = sent.length;
+    sender.wake();
+    while (!sent.some((m) => m.to === '393339999999'))
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const replyAt = sent.findIndex((m) => m.to === '393339999999');
+    // Waiting for the claimed second to drain would put at least 10 broadcast sends before it.
+    expect(replyAt - queuedAt).toBeLessThanOrEqual(3);
+  } finally {
+    await sender.stop();
+    await limiter.stop();
+  }
+});
