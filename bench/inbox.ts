@@ -20,6 +20,7 @@ import { readFlags } from './lib/readFlags.js';
 import { onCleanup, runBench, sleep } from './lib/runBench.js';
 import { customer, signedTextWebhook } from './lib/signedTextWebhook.js';
 import { PHONE_NUMBER_ID, startServer } from './lib/startServer.js';
+import { describeCpuShares, sampleCpuShares } from './lib/sampleProcess.js';
 import { summarize } from './lib/stats.js';
 
 const flags = readFlags('bench:inbox', {
@@ -27,26 +28,35 @@ const flags = readFlags('bench:inbox', {
   seconds: { default: 10, help: 'how long customers write' },
   staff: { default: 50, help: 'staff live streams open' },
   statuses: { default: false, help: 'the Graph stub posts a signed "sent" status back for every send' },
+  mps: { default: 1000, help: 'WHATSAPP_MPS of the server' },
+  concurrency: { default: 16, help: 'WORKER_CONCURRENCY of the server' },
+  'cpu-prof': { default: false, help: 'write a CPU profile of the server to bench/out/cpu-prof/' },
 });
 
 runBench('bench:inbox', (flags.seconds + 120) * 1000, async () => {
   const port = await freePort();
   const appSecret = randomBytes(16).toString('hex');
-  const stub = await startGraphStub({
-    statusWebhook: {
-      url: `http://127.0.0.1:${port}/webhooks/whatsapp`,
-      appSecret,
-      phoneNumberId: PHONE_NUMBER_ID,
-    },
-  });
+  const stub = await startGraphStub(
+    flags.statuses
+      ? {
+          statusWebhook: {
+            url: `http://127.0.0.1:${port}/webhooks/whatsapp`,
+            appSecret,
+            phoneNumberId: PHONE_NUMBER_ID,
+          },
+        }
+      : {},
+  );
   onCleanup('close graph stub', () => stub.close());
   const database = await createDatabase();
   const server = await startServer({
     databaseUrl: database.url,
     graphUrl: stub.url,
-    mps: 200,
+    mps: flags.mps,
+    workerConcurrency: flags.concurrency,
     port,
     appSecret,
+    cpuProfile: flags['cpu-prof'],
   });
 
   // Staff sessions written straight into the database: the bench measures updates, not argon2.
@@ -106,6 +116,7 @@ runBench('bench:inbox', (flags.seconds + 120) * 1000, async () => {
   );
 
   const total = flags.rate * flags.seconds;
+  const shares = sampleCpuShares(server.pid);
   const started = performance.now();
   const posts: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -127,6 +138,7 @@ runBench('bench:inbox', (flags.seconds + 120) * 1000, async () => {
   const deadline = performance.now() + 15_000;
   while (received < expected && performance.now() < deadline) await sleep(100);
   const elapsed = (performance.now() - started) / 1000;
+  const cores = shares.finish();
   controller.abort();
   await Promise.allSettled(streams);
   // Where the time goes: waiting for the worker and the turn, by the server's own timestamps.
@@ -149,6 +161,7 @@ runBench('bench:inbox', (flags.seconds + 120) * 1000, async () => {
           received === expected ? 'all' : `${num(expected - received)} missing`,
         ],
         ['wall time', `${elapsed.toFixed(1)} s`],
+        ['CPU use (cores)', ...describeCpuShares(cores)],
       ],
     ],
     ['Webhook answered → message on a staff stream', latencyRows('update latency', summarize(latencies))],
