@@ -24,13 +24,12 @@ import type { Metrics } from '../metrics.js';
 import {
   applyDeliveryStatus,
   cancelTimer,
-  insertOutbox,
   loadOrCreateConversation,
   recordConsent,
   recordCustomerMessage,
   saveConversation,
+  saveTurn,
   scheduleTimer,
-  setContactLocale,
   type ConversationRow,
   type Db,
   type InboundEventRow,
@@ -267,11 +266,16 @@ async function runTurn(
   if (onlyIf && !onlyIf(decision.effects)) return;
   // Round-trip through JSON so anything that would not survive storage fails here, not later.
   const stored = JSON.parse(JSON.stringify(decision.state)) as unknown;
-  await saveConversation(tx, conversation.id, { state: stored, flowVersion: decision.state.flowVersion });
-  await applyEffects(tx, conversation, decision.effects, deps);
+  await applyEffects(tx, conversation, decision.effects, deps, undefined, {
+    state: stored,
+    flowVersion: decision.state.flowVersion,
+  });
 }
 
-/** Writes a turn's effects: sends to the outbox, everything else straight into the store. */
+/**
+ * Writes a turn's effects: the new state, sends to the outbox and the customer's language in one
+ * statement, then everything else straight into the store.
+ */
 export async function applyEffects(
   tx: Db,
   conversation: ConversationRow,
@@ -279,18 +283,24 @@ export async function applyEffects(
   deps: HandlerDeps,
   /** The staff member whose action caused these effects, if any. */
   by?: string,
+  /** The conversation's state after the turn, saved before the effects that follow. */
+  state?: { state: unknown; flowVersion: number | null },
 ): Promise<void> {
-  await insertOutbox(
-    tx,
-    effects.filter(isSendEffect).map((effect) => ({
+  const locales = effects.flatMap((effect) => (effect.type === 'SetLocale' ? [effect.locale] : []));
+  await saveTurn(tx, {
+    conversationId: conversation.id,
+    waId: conversation.waId,
+    ...(state ? { state } : {}),
+    outbox: effects.filter(isSendEffect).map((effect) => ({
       id: effect.id,
       conversationId: conversation.id,
       recipient: conversation.waId,
       kind: effect.type,
       payload: effect,
     })),
-    deps.clock.now(),
-  );
+    locale: locales.at(-1) ?? null,
+    now: deps.clock.now(),
+  });
   for (const effect of effects) {
     switch (effect.type) {
       case 'ScheduleTimer':
@@ -327,9 +337,6 @@ export async function applyEffects(
           eventId: effect.id,
           at: deps.clock.now(),
         });
-        break;
-      case 'SetLocale':
-        await setContactLocale(tx, conversation.waId, effect.locale);
         break;
       case 'Track':
         deps.logger.info(

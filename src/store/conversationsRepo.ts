@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from './openStore.js';
 import { consentEvents, contacts, conversations, messages, type ConversationRow } from './schema.js';
 
@@ -98,13 +98,6 @@ export async function saveConversation(
     .update(conversations)
     .set({ ...patch, updatedAt: sql`clock_timestamp()` })
     .where(eq(conversations.id, id));
-}
-
-export async function setContactLocale(db: Db, waId: string, locale: string): Promise<void> {
-  await db
-    .update(contacts)
-    .set({ locale })
-    .where(and(eq(contacts.waId, waId)));
 }
 
 /** Records an opt-in or opt-out with when, where and the words used, and applies it to the contact. */

@@ -5,3 +5,4 @@ export * from './outboxRepo.js';
 export * from './messagesRepo.js';
 export * from './conversationsRepo.js';
 export * from './timersRepo.js';
+export * from './saveTurn.js';

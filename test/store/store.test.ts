@@ -13,6 +13,11 @@ import {
   recordAcceptedSends,
   releaseExpiredLeases,
   retryDeadEvent,
+  recordCustomerMessage,
+  saveTurn,
+  contacts,
+  conversations,
+  outbox,
   type Db,
 } from '../../src/store/index.js';
 import { resetStore, storeKinds, type TestStore } from '../helpers/stores.js';
@@ -86,6 +91,52 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
     await recordEventFailure(db, b!.id, 'boom', retryAt);
     expect(await claim(b!.id, new Date(Date.now() + 1000))).toBeNull();
     expect((await claim(b!.id, new Date(retryAt.getTime() + 1)))?.externalId).toBe('b1');
+  });
+
+  test("a customer's message and the end of the turn are one statement each, and replays change nothing", async () => {
+    const message = {
+      wamid: 'wamid.1',
+      type: 'text',
+      content: { text: 'ciao' },
+      at: at('2026-01-01T10:00:00Z'),
+    };
+    const input = { conversationId: 'P:39111', phoneNumberId: 'P', waId: '39111', name: 'Giulia', message };
+    const first = await recordCustomerMessage(db, input);
+    expect([first.mode, first.lastInboundAt?.toISOString()]).toEqual(['bot', '2026-01-01T10:00:00.000Z']);
+    // A late repeat of an older message neither moves the window back nor adds a transcript line.
+    await recordCustomerMessage(db, { ...input, message: { ...message, at: at('2026-01-01T09:00:00Z') } });
+    const again = await recordCustomerMessage(db, { ...input, name: null });
+    expect(again.lastInboundAt?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
+    expect(await listMessages(db, 'P:39111')).toHaveLength(1);
+    expect((await db.select().from(contacts))[0]?.name).toBe('Giulia');
+
+    const send = (id: string, text: string) => ({
+      id,
+      conversationId: 'P:39111',
+      recipient: '39111',
+      kind: 'SendText',
+      payload: { type: 'SendText', id, text },
+    });
+    const now = at('2026-01-01T10:00:01Z');
+    const turn = { conversationId: 'P:39111', waId: '39111', now };
+    await saveTurn(db, {
+      ...turn,
+      state: { state: { step: 'menu' }, flowVersion: 3 },
+      outbox: [send('e1:0', 'Benvenuta'), send('e1:1', 'Menu')],
+      locale: 'it',
+    });
+    // A replayed turn writes the same ids: the first text stands.
+    await saveTurn(db, { ...turn, outbox: [send('e1:0', 'changed')], locale: null });
+    await saveTurn(db, { ...turn, outbox: [], locale: 'en' });
+    await saveTurn(db, { ...turn, outbox: [], locale: null });
+    const [conversation] = await db.select().from(conversations);
+    expect([conversation?.state, conversation?.flowVersion]).toEqual([{ step: 'menu' }, 3]);
+    const queued = await db.select().from(outbox);
+    expect(queued.map((row) => [row.id, (row.payload as { text: string }).text])).toEqual([
+      ['e1:0', 'Benvenuta'],
+      ['e1:1', 'Menu'],
+    ]);
+    expect((await db.select().from(contacts))[0]?.locale).toBe('en');
   });
 
   test('a dead-lettered event stays visible and can be put back in line', async () => {
