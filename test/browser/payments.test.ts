@@ -30,7 +30,7 @@ afterAll(async () => {
 }, 30_000);
 
 test('a customer taps the payment link, pays on the sandbox page and reads the receipt in the chat', async () => {
-  const phone = await openSandboxPhone(server, { recordConsoleErrors: false });
+  const phone = await openSandboxPhone(server);
   const context = phone.context();
   await customerSays(phone, 'hello');
   await bubble(phone, 'theirs', 'How can I help you?').waitFor();

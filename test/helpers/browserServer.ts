@@ -111,32 +111,25 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
 }
 
-/** A page that collects what went wrong in it, for tests to require an empty list at the end. */
+/** A page that collects uncaught errors and `console.error` lines, for tests to require none at the end. */
 export type WatchedPage = Page & { problems: string[] };
 
-export interface NewPageOptions extends BrowserContextOptions {
-  /** Counts `console.error` lines as problems too (uncaught page errors always count); default true. */
-  recordConsoleErrors?: boolean;
-}
+/** Context options for a new page. */
+export type NewPageOptions = BrowserContextOptions;
 
 /**
  * Opens a page in a context of its own, in en-GB unless `locale` says otherwise.
  *
  * @example const inbox = await newPage(server.browser, { viewport: { width: 1366, height: 860 } });
  */
-export async function newPage(
-  browser: Browser,
-  { recordConsoleErrors = true, ...contextOptions }: NewPageOptions,
-): Promise<WatchedPage> {
+export async function newPage(browser: Browser, contextOptions: NewPageOptions): Promise<WatchedPage> {
   const context = await browser.newContext({ locale: 'en-GB', ...contextOptions });
   const page = (await context.newPage()) as WatchedPage;
   page.problems = [];
   page.on('pageerror', (error) => page.problems.push(error.message));
-  if (recordConsoleErrors) {
-    page.on('console', (message) => {
-      if (message.type() === 'error') page.problems.push(message.text());
-    });
-  }
+  page.on('console', (message) => {
+    if (message.type() === 'error') page.problems.push(message.text());
+  });
   return page;
 }
 
