@@ -26,6 +26,11 @@ export interface TurnInput {
   conversation: ConversationRow;
   message: WhatsAppMessage;
   at: Date;
+  /**
+   * Whether the conversation had an attribution before this message, when the caller knows
+   * (the message's own statement reads it); unknown means look it up.
+   */
+  attributed?: boolean;
 }
 
 /** A succeeded payment, as the payment layer hands it over. Amounts in minor units. */
@@ -78,6 +83,12 @@ export interface CampaignHooksOptions {
   capiEnabled: boolean;
 }
 
+/** Where a message says it came from: an ad's referral, or our `[ref:CODE]` marker in its text. */
+function sourceOf(message: WhatsAppMessage) {
+  const text = message.type === 'text' ? message.text.body : null;
+  return { referral: message.referral, marker: text === null ? null : readRefMarker(text), text };
+}
+
 export function createCampaignHooks(options: CampaignHooksOptions): CampaignHooks {
   const { flows, clock } = options;
 
@@ -98,9 +109,7 @@ export function createCampaignHooks(options: CampaignHooksOptions): CampaignHook
 
   return {
     async beforeTurn(tx, { conversation, message, at }) {
-      const referral = message.referral;
-      const text = message.type === 'text' ? message.text.body : null;
-      const marker = text === null ? null : readRefMarker(text);
+      const { referral, marker, text } = sourceOf(message);
       if (!marker && !referral?.source_id && !referral?.ctwa_clid) return null;
 
       const campaign = await findCampaign(tx, {
@@ -144,7 +153,11 @@ export function createCampaignHooks(options: CampaignHooksOptions): CampaignHook
       return null;
     },
 
-    async afterTurn(tx, { conversation, message, at }) {
+    async afterTurn(tx, { conversation, message, at, attributed }) {
+      const { referral, marker } = sourceOf(message);
+      const attributedNow = Boolean(marker || referral?.source_id || referral?.ctwa_clid);
+      // Most conversations never came from a campaign: no need to look.
+      if (attributed === false && !attributedNow) return;
       const attribution = await latestAttribution(tx, conversation.id);
       if (!attribution) return;
       const [current] = await tx

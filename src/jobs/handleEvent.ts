@@ -152,7 +152,7 @@ async function handleMessage(
   const [phoneNumberId, waId] = (event.conversationId ?? '').split(':');
   if (!phoneNumberId || !waId)
     throw new Error(`Event has no usable conversation id: ${event.conversationId}`);
-  const conversation = await recordCustomerMessage(tx, {
+  const { conversation, attributed } = await recordCustomerMessage(tx, {
     conversationId: event.conversationId as string,
     phoneNumberId,
     waId,
@@ -183,7 +183,7 @@ async function handleMessage(
       ? undefined
       : (effects: Effect[]) => effects.some((e) => e.type === 'RecordConsent');
   await runTurn(tx, conversation, event, domainEvent, understanding, deps, onlyIf);
-  await deps.campaigns?.afterTurn(tx, { conversation, message, at });
+  await deps.campaigns?.afterTurn(tx, { conversation, message, at, attributed });
 }
 
 async function handleStatus(tx: Db, payload: InboundStatusPayload, conversationId: string) {

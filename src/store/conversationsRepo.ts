@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db } from './openStore.js';
 import { consentEvents, contacts, conversations, messages, type ConversationRow } from './schema.js';
 
@@ -32,7 +32,8 @@ export async function loadOrCreateConversation(
 /**
  * A customer's message arriving, in one statement: refreshes the contact (a profile name from
  * Meta updates ours), creates or loads the conversation and moves its 24-hour window forward
- * (never back), and adds the message to the transcript (once per wamid).
+ * (never back), and adds the message to the transcript (once per wamid). Also says whether the
+ * conversation came from a campaign before this message.
  */
 export async function recordCustomerMessage(
   db: Db,
@@ -43,7 +44,7 @@ export async function recordCustomerMessage(
     name: string | null;
     message: { wamid: string; type: string; content: unknown; at: Date };
   },
-): Promise<ConversationRow> {
+): Promise<{ conversation: ConversationRow; attributed: boolean }> {
   const { conversationId, phoneNumberId, waId, name, message } = input;
   const contact = db.$with('contact').as(
     db
@@ -79,8 +80,12 @@ export async function recordCustomerMessage(
       target: conversations.id,
       set: { lastInboundAt: sql`greatest(${conversations.lastInboundAt}, excluded.last_inbound_at)` },
     })
-    .returning();
-  return rows[0] as ConversationRow;
+    .returning({
+      ...getTableColumns(conversations),
+      attributed: sql<boolean>`EXISTS (SELECT 1 FROM attributions a WHERE a.conversation_id = conversations.id)`,
+    });
+  const { attributed, ...conversation } = rows[0] as ConversationRow & { attributed: boolean };
+  return { conversation, attributed };
 }
 
 export async function getConversation(db: Db, id: string): Promise<ConversationRow | null> {

@@ -123,7 +123,7 @@ export interface AcceptedSend {
 }
 
 /**
- * Marks many rows sent and adds them to the transcript in two statements, for the sender's
+ * Marks many rows sent and adds them to the transcript in one statement, for the sender's
  * throughput. Merges with transcript rows an early status webhook may have created.
  */
 export async function recordAcceptedSends(db: Db, sends: AcceptedSend[]): Promise<void> {
@@ -138,18 +138,18 @@ export async function recordAcceptedSends(db: Db, sends: AcceptedSend[]): Promis
       at: s.at.toISOString(),
     })),
   );
-  await db.transaction(async (tx) => {
-    await tx.execute(sql`
-      UPDATE outbox o SET status = 'sent', wamid = coalesce(o.wamid, v.wamid), sent_at = v.at, lease_until = NULL
-      FROM jsonb_to_recordset(${rows}::jsonb) AS v(outbox_id text, wamid text, at timestamptz)
-      WHERE o.id = v.outbox_id AND o.status IN ('pending', 'sending')`);
-    await tx.execute(sql`
-      INSERT INTO messages (conversation_id, direction, outbox_id, wamid, type, content, status, created_at, status_at)
-      SELECT v.conversation_id, 'out', v.outbox_id, v.wamid, v.type, v.content, 'accepted', v.at, v.at
-      FROM jsonb_to_recordset(${rows}::jsonb)
+  await db.execute(sql`
+    WITH v AS (
+      SELECT * FROM jsonb_to_recordset(${rows}::jsonb)
         AS v(outbox_id text, conversation_id text, wamid text, type text, content jsonb, at timestamptz)
-      WHERE v.conversation_id IS NOT NULL
-      ON CONFLICT (outbox_id) DO UPDATE SET
-        wamid = coalesce(messages.wamid, excluded.wamid), type = excluded.type, content = excluded.content`);
-  });
+    ), sent AS (
+      UPDATE outbox o SET status = 'sent', wamid = coalesce(o.wamid, v.wamid), sent_at = v.at, lease_until = NULL
+      FROM v WHERE o.id = v.outbox_id AND o.status IN ('pending', 'sending')
+      RETURNING o.id
+    )
+    INSERT INTO messages (conversation_id, direction, outbox_id, wamid, type, content, status, created_at, status_at)
+    SELECT v.conversation_id, 'out', v.outbox_id, v.wamid, v.type, v.content, 'accepted', v.at, v.at
+    FROM v WHERE v.conversation_id IS NOT NULL
+    ON CONFLICT (outbox_id) DO UPDATE SET
+      wamid = coalesce(messages.wamid, excluded.wamid), type = excluded.type, content = excluded.content`);
 }

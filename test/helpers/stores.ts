@@ -38,6 +38,6 @@ export const storeKinds: [string, () => Promise<TestStore>][] = [
 /** Empties every table, so one store serves a whole test file. */
 export async function resetStore(store: Store): Promise<void> {
   await store.db.execute(
-    sql`TRUNCATE inbound_events, outbox, messages, conversations, contacts, consent_events, timers RESTART IDENTITY`,
+    sql`TRUNCATE inbound_events, outbox, messages, conversations, contacts, consent_events, timers, attributions RESTART IDENTITY`,
   );
 }

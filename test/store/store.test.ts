@@ -15,6 +15,7 @@ import {
   retryDeadEvent,
   recordCustomerMessage,
   saveTurn,
+  attributions,
   contacts,
   conversations,
   outbox,
@@ -101,14 +102,19 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
       at: at('2026-01-01T10:00:00Z'),
     };
     const input = { conversationId: 'P:39111', phoneNumberId: 'P', waId: '39111', name: 'Giulia', message };
-    const first = await recordCustomerMessage(db, input);
+    const { conversation: first, attributed } = await recordCustomerMessage(db, input);
+    expect(attributed).toBe(false);
     expect([first.mode, first.lastInboundAt?.toISOString()]).toEqual(['bot', '2026-01-01T10:00:00.000Z']);
     // A late repeat of an older message neither moves the window back nor adds a transcript line.
     await recordCustomerMessage(db, { ...input, message: { ...message, at: at('2026-01-01T09:00:00Z') } });
-    const again = await recordCustomerMessage(db, { ...input, name: null });
+    const { conversation: again } = await recordCustomerMessage(db, { ...input, name: null });
     expect(again.lastInboundAt?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
     expect(await listMessages(db, 'P:39111')).toHaveLength(1);
     expect((await db.select().from(contacts))[0]?.name).toBe('Giulia');
+    await db
+      .insert(attributions)
+      .values({ conversationId: 'P:39111', waId: '39111', kind: 'ref', wamid: 'wamid.1', at: message.at });
+    expect((await recordCustomerMessage(db, input)).attributed).toBe(true);
 
     const send = (id: string, text: string) => ({
       id,
