@@ -43,8 +43,9 @@ export async function findDueHeads(
 
 /**
  * Inside a transaction: takes the conversation's lock (held until commit or rollback) and
- * returns the event if it is still pending and due at `now`. `null` when another worker or
- * process has it, or it was done or put off for a retry since it was found.
+ * returns the event if it is still pending, due at `now` and its conversation's oldest pending
+ * event. `null` when another worker or process has it, or it was done, put off for a retry or
+ * overtaken by an older event becoming visible since it was found.
  */
 export async function lockPendingEvent(
   tx: Db,
@@ -70,6 +71,9 @@ export async function lockPendingEvent(
         eq(inboundEvents.id, eventId),
         eq(inboundEvents.status, 'pending'),
         lte(inboundEvents.nextAttemptAt, now),
+        // Still the conversation's head: an older event may have become visible since it was found.
+        sql`NOT EXISTS (SELECT 1 FROM inbound_events older WHERE older.status = 'pending'
+          AND older.conversation_id = inbound_events.conversation_id AND older.id < inbound_events.id)`,
         sql`(SELECT locked FROM ${lock})`,
       ),
     )

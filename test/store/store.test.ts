@@ -16,6 +16,7 @@ import {
   recordCustomerMessage,
   saveTurn,
   attributions,
+  inboundEvents,
   contacts,
   conversations,
   outbox,
@@ -92,6 +93,18 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
     await recordEventFailure(db, b!.id, 'boom', retryAt);
     expect(await claim(b!.id, new Date(Date.now() + 1000))).toBeNull();
     expect((await claim(b!.id, new Date(retryAt.getTime() + 1)))?.externalId).toBe('b1');
+  });
+
+  test('an event is not claimed while an older one of its conversation is pending', async () => {
+    await insertInboundEvents(db, [event('c1', 'C'), event('c2', 'C')], new Date());
+    const [c1, c2] = (await db.select().from(inboundEvents)).sort((x, y) => x.id - y.id);
+    const claim = (id: number) =>
+      db.transaction((tx) =>
+        lockPendingEvent(tx as unknown as Db, 'C', id, 'w1', new Date(Date.now() + 1000)),
+      );
+    expect(await claim(c2!.id)).toBeNull();
+    await db.transaction((tx) => markEventDone(tx as unknown as Db, c1!.id));
+    expect((await claim(c2!.id))?.externalId).toBe('c2');
   });
 
   test("a customer's message and the end of the turn are one statement each, and replays change nothing", async () => {
