@@ -105,7 +105,9 @@ class Refused extends Error {}
  */
 export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const { db, graph, limiter, clock, logger, metrics } = options;
-  const batch = Math.max(20, options.mps);
+  // A quarter of a second of sends claimed ahead keeps the limiter busy; every claimed row not yet
+  // sent when the process dies must wait out the ambiguity grace, so claim no more than that.
+  const batch = Math.max(20, Math.ceil(options.mps / 4));
   let inFlight = 0;
   // One write records every send Meta accepted in the last few milliseconds.
   const accepted = createBatcher<AcceptedSend>(
@@ -320,9 +322,9 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   let lastReplyLook = 0;
 
   async function round(): Promise<boolean> {
-    // Keep about a second of sends queued in the limiter, no more, so leases stay short.
+    // Keep a quarter of a second of sends queued in the limiter, no more, so leases stay short.
     if (inFlight > batch / 2) {
-      // That second is mostly a broadcast's. Replies to customers go to the front of the
+      // Those sends are mostly a broadcast's. Replies to customers go to the front of the
       // limiter, so claim them now instead of after it: on a wake-up, and every idle interval
       // for replies queued by another process.
       const at = clock.now().getTime();

@@ -50,6 +50,9 @@ export function createPacer(perSecond: number, now: () => number = () => perform
   return {
     schedule: (task, lane = 'chat') =>
       new Promise((resolve, reject) => {
+        // Catching up is for a timer that fired late, not for time spent idle: after a pause the
+        // first sends leave one gap apart, not in a burst that fresh connections would delay.
+        if (!timer && queue.length === 0 && bulk.length === 0) nextAt = Math.max(nextAt, now());
         (lane === 'bulk' ? bulk : queue).push(() => void task().then(resolve, reject));
         if (!timer) pump();
       }),
