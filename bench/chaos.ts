@@ -7,7 +7,8 @@
  *   npm run test:chaos -- --events 1000
  *
  * Options: --events (10000), --per-customer (4), --per-webhook (5: messages batched into one POST,
- * as Meta does when it has a backlog), --max-minutes (10), --mps (200), --worker-concurrency (16).
+ * as Meta does when it has a backlog), --max-minutes (10), --mps (200), --worker-concurrency (16),
+ * --grace-ms (5000: AMBIGUOUS_SEND_GRACE_MS, far below the default 30 s, to stress reconciliation).
  * PostgreSQL: CHAOS_DATABASE_URL or DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
  * names a server where a scratch database is created and dropped.
  * Exits 1 when an event was lost, a reply was sent twice, a row was left unsent or a bound was hit.
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     mps: { type: 'string', default: '200' },
     'worker-concurrency': { type: 'string', default: '16' },
     'per-webhook': { type: 'string', default: '5' },
+    'grace-ms': { type: 'string', default: '5000' },
   },
 });
 const positive = (name: string, raw: string | undefined) => {
@@ -55,6 +57,7 @@ const budgetMs = positive('max-minutes', values['max-minutes']) * 60_000;
 const mps = positive('mps', values.mps);
 const workerConcurrency = positive('worker-concurrency', values['worker-concurrency']);
 const perWebhook = positive('per-webhook', values['per-webhook']);
+const graceMs = positive('grace-ms', values['grace-ms']);
 
 const log = (message: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -132,7 +135,7 @@ async function main(): Promise<number> {
         dataDir: path.join(os.tmpdir(), `wca-chaos-${runId}-data`),
       }),
       WHATSAPP_TIMEOUT_MS: '2000',
-      AMBIGUOUS_SEND_GRACE_MS: '5000',
+      AMBIGUOUS_SEND_GRACE_MS: String(graceMs),
       WHATSAPP_MPS: String(mps),
       WORKER_CONCURRENCY: String(workerConcurrency),
     };
@@ -142,7 +145,7 @@ async function main(): Promise<number> {
       `${events.length} events (${customers} customers × ${perCustomer}) in ${webhooks.length} webhooks, database ${db.name}, server ${serverUrl}, log ${logFile}`,
     );
     log(
-      `SIGKILL 0.7–1.5 s after each start answers /readyz; WHATSAPP_TIMEOUT_MS=2000, AMBIGUOUS_SEND_GRACE_MS=5000, WHATSAPP_MPS=${mps}, WORKER_CONCURRENCY=${workerConcurrency}`,
+      `SIGKILL 0.7–1.5 s after each start answers /readyz; WHATSAPP_TIMEOUT_MS=2000, AMBIGUOUS_SEND_GRACE_MS=${graceMs}, WHATSAPP_MPS=${mps}, WORKER_CONCURRENCY=${workerConcurrency}`,
     );
 
     supervisor = startChaosSupervisor({
