@@ -55,37 +55,45 @@ export async function lockPendingEvent(
   now: Date,
 ): Promise<InboundEventRow | null> {
   // One round trip: the lock is tried once, and only a locked, still pending event is claimed.
+  // Named, so PostgreSQL parses and plans it once per connection rather than every turn.
   const lock = tx.$with('lock').as(
     tx
       .select({
-        locked: sql<boolean>`pg_try_advisory_xact_lock(hashtextextended(${lockKey}, 0))`.as('locked'),
+        locked:
+          sql<boolean>`pg_try_advisory_xact_lock(hashtextextended(${sql.placeholder('lockKey')}, 0))`.as(
+            'locked',
+          ),
       })
       .from(sql`(SELECT 1) AS one`),
   );
   const rows = await tx
     .with(lock)
     .update(inboundEvents)
-    .set({ processingStartedAt: sql`clock_timestamp()`, processedBy: workerId })
+    .set({ processingStartedAt: sql`clock_timestamp()`, processedBy: sql`${sql.placeholder('workerId')}` })
     .where(
       and(
-        eq(inboundEvents.id, eventId),
-        eq(inboundEvents.status, 'pending'),
-        lte(inboundEvents.nextAttemptAt, now),
+        eq(inboundEvents.id, sql.placeholder('eventId')),
+        sql`${inboundEvents.status} = 'pending'`,
+        lte(inboundEvents.nextAttemptAt, sql.placeholder('now')),
         // Still the conversation's head: an older event may have become visible since it was found.
         sql`NOT EXISTS (SELECT 1 FROM inbound_events older WHERE older.status = 'pending'
           AND older.conversation_id = inbound_events.conversation_id AND older.id < inbound_events.id)`,
         sql`(SELECT locked FROM ${lock})`,
       ),
     )
-    .returning();
-  return rows[0] ?? null;
+    .returning()
+    .prepare('wca_claim_event')
+    .execute({ lockKey, workerId, eventId, now: now.toISOString() });
+  return (rows as InboundEventRow[])[0] ?? null;
 }
 
 export async function markEventDone(tx: Db, eventId: number): Promise<void> {
   await tx
     .update(inboundEvents)
     .set({ status: 'done', processedAt: sql`clock_timestamp()`, lastError: null })
-    .where(eq(inboundEvents.id, eventId));
+    .where(eq(inboundEvents.id, sql.placeholder('eventId')))
+    .prepare('wca_event_done')
+    .execute({ eventId });
 }
 
 /** Records a failed attempt: retried at `retryAt`, or dead-lettered once attempts run out. */

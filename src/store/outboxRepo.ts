@@ -26,23 +26,36 @@ export async function claimOutbox(
   /** Only rows of this priority or more urgent (0: conversation replies). */
   maxPriority?: number,
 ): Promise<OutboxRow[]> {
-  const urgentEnough = maxPriority === undefined ? sql`` : sql`AND o.priority <= ${maxPriority}`;
-  const rows = await db
+  // Named (one plan per connection and shape): the sender runs this many times a second.
+  const urgentEnough =
+    maxPriority === undefined ? sql`` : sql`AND o.priority <= ${sql.placeholder('maxPriority')}`;
+  const rows = (await db
     .update(outbox)
-    .set({ status: 'sending', leaseUntil, attempts: sql`${outbox.attempts} + 1` })
+    .set({
+      status: 'sending',
+      leaseUntil: sql`${sql.placeholder('leaseUntil')}::timestamptz`,
+      attempts: sql`${outbox.attempts} + 1`,
+    })
     .where(
       sql`${outbox.id} IN (
       SELECT o.id FROM outbox o
-      WHERE o.status = 'pending' AND o.next_attempt_at <= ${now.toISOString()}::timestamptz
+      WHERE o.status = 'pending' AND o.next_attempt_at <= ${sql.placeholder('now')}::timestamptz
         ${urgentEnough}
         AND (o.recipient IS NULL OR NOT EXISTS (
           SELECT 1 FROM outbox p
           WHERE p.recipient = o.recipient AND p.status IN ('pending', 'sending') AND p.seq < o.seq))
       ORDER BY o.priority, o.seq
-      LIMIT ${limit}
+      LIMIT ${sql.placeholder('limit')}
       FOR UPDATE SKIP LOCKED)`,
     )
-    .returning();
+    .returning()
+    .prepare(maxPriority === undefined ? 'wca_claim_outbox' : 'wca_claim_outbox_urgent')
+    .execute({
+      now: now.toISOString(),
+      leaseUntil: leaseUntil.toISOString(),
+      limit,
+      ...(maxPriority === undefined ? {} : { maxPriority }),
+    })) as OutboxRow[];
   return rows.sort((a, b) => a.seq - b.seq);
 }
 
