@@ -1,3 +1,4 @@
+import { foldText } from './foldText.js';
 /**
  * A clear yes or a clear no, in it/en/fr/es/pt/de. Only whole short answers count ("sì",
  * "ok 👍", "yes please", "no grazie"): anything longer or mixed is not a yes, because a yes here
@@ -92,16 +93,6 @@ const NO = [
   'abbrechen',
 ];
 
-function normalize(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
 const yes = new Set(YES.map(normalize));
 const no = new Set(NO.map(normalize));
 const THUMBS_UP = /^\s*(👍|👌|✅)(\p{Emoji_Modifier})?\s*$/u;
@@ -109,7 +100,7 @@ const THUMBS_UP = /^\s*(👍|👌|✅)(\p{Emoji_Modifier})?\s*$/u;
 /** 'yes', 'no', or null when the text is not a clear answer. */
 export function recognizeYesNo(text: string): 'yes' | 'no' | null {
   if (THUMBS_UP.test(text)) return 'yes';
-  const words = normalize(text);
+  const words = foldText(text);
   if (words.length === 0 || words.length > 24) return null;
   if (yes.has(words)) return 'yes';
   if (no.has(words)) return 'no';

@@ -1,3 +1,4 @@
+import { foldText } from '../engine/foldText.js';
 import type { Command, Intent, Locale, Understanding } from '../engine/types.js';
 import { classifyIntent } from './classifyIntent.js';
 import { detectLanguage } from './detectLanguage.js';
@@ -42,26 +43,16 @@ const COMMAND_WORDS: Record<Command, string[]> = {
   cancel: ['cancel', 'annulla', 'annuler', 'cancelar', 'abbrechen', 'stornieren'],
 };
 
-/** Lowercase, accents folded, emoji and punctuation dropped: what a keyword command is compared with. */
-const commandText = (text: string) =>
-  text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-
 const COMMANDS_BY_TEXT = new Map<string, Command>(
   (Object.entries(COMMAND_WORDS) as [Command, string[]][]).flatMap(([command, words]) =>
-    words.map((word) => [commandText(word), command] as const),
+    words.map((word) => [foldText(word), command] as const),
   ),
 );
 
 /** The keyword command a whole message is, if any. "?" alone asks for help. */
 export function detectCommand(text: string): Command | null {
   if (text.trim() === '?') return 'help';
-  return COMMANDS_BY_TEXT.get(commandText(text)) ?? null;
+  return COMMANDS_BY_TEXT.get(foldText(text)) ?? null;
 }
 
 const YES = new Set(

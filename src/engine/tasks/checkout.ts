@@ -1,6 +1,7 @@
 import { readCatalog, type Product } from '../catalog.js';
 import { makeReference } from '../references.js';
-import { normalize, readCatalogId, readCount, wantsSomethingElse } from './read.js';
+import { foldText } from '../foldText.js';
+import { readCatalogId, readCount, wantsSomethingElse } from './read.js';
 import { defineTask, paymentLimit, type Task, type TaskInput } from './task.js';
 
 /** One cart line: a product, its variant choices and engraving, and how many. */
@@ -35,7 +36,7 @@ function itemName(input: TaskInput, item: CartItem): string {
   const product = productOf(input, item.productId);
   const name = product ? input.catalogName(product.id, product.name) : item.productId;
   const details = [
-    ...Object.values(item.variant).map((value) => input.catalogName(`variant.${normalize(value)}`, value)),
+    ...Object.values(item.variant).map((value) => input.catalogName(`variant.${foldText(value)}`, value)),
     ...(item.engraving ? [`“${item.engraving}”`] : []),
   ];
   return details.length ? `${name} (${details.join(', ')})` : name;
@@ -101,7 +102,7 @@ function advance(input: TaskInput, pending: CartItem | null, queue: CartItem[], 
             variantDimension: dimension,
             options: (product.variants[dimension] ?? []).map((value) => ({
               id: value,
-              title: input.catalogName(`variant.${normalize(value)}`, value),
+              title: input.catalogName(`variant.${foldText(value)}`, value),
             })),
           },
         };
@@ -155,13 +156,13 @@ const products = defineTask({
 const item = (input: TaskInput, product: Product): CartItem => {
   const variant: Record<string, string> = {};
   const slot = input.understanding?.slots.variant;
-  const words = input.text ? ` ${normalize(input.text)} ` : '';
+  const words = input.text ? ` ${foldText(input.text)} ` : '';
   for (const [dimension, values] of Object.entries(product.variants)) {
     const match = values.find(
       (v) =>
-        (slot && normalize(slot) === normalize(v)) ||
-        words.includes(` ${normalize(v)} `) ||
-        words.includes(` ${normalize(input.catalogName(`variant.${normalize(v)}`, v))} `),
+        (slot && foldText(slot) === foldText(v)) ||
+        words.includes(` ${foldText(v)} `) ||
+        words.includes(` ${foldText(input.catalogName(`variant.${foldText(v)}`, v))} `),
     );
     if (match) variant[dimension] = match;
   }
@@ -196,14 +197,14 @@ const variant = defineTask({
     const values = product.variants[dimension] ?? [];
     let value = input.picked && values.includes(input.picked) ? input.picked : null;
     if (!value && input.text) {
-      const words = ` ${normalize(input.text)} `;
+      const words = ` ${foldText(input.text)} `;
       const slot = input.understanding?.slots.variant;
       value =
         values.find(
           (v) =>
-            (slot && normalize(slot) === normalize(v)) ||
-            words.includes(` ${normalize(v)} `) ||
-            words.includes(` ${normalize(input.catalogName(`variant.${normalize(v)}`, v))} `),
+            (slot && foldText(slot) === foldText(v)) ||
+            words.includes(` ${foldText(v)} `) ||
+            words.includes(` ${foldText(input.catalogName(`variant.${foldText(v)}`, v))} `),
         ) ?? null;
     }
     if (!value) return { outcome: 'none' };
@@ -271,8 +272,8 @@ const fromOrder = defineTask({
       }
       const variant: Record<string, string> = {};
       for (const [dimension, allowed] of Object.entries(found.variants)) {
-        const value = values.find((v) => allowed.some((a) => normalize(a) === normalize(v)));
-        if (value) variant[dimension] = allowed.find((a) => normalize(a) === normalize(value)) as string;
+        const value = values.find((v) => allowed.some((a) => foldText(a) === foldText(v)));
+        if (value) variant[dimension] = allowed.find((a) => foldText(a) === foldText(value)) as string;
       }
       queue.push({ productId: found.id, quantity: Math.min(line.quantity, 99), variant, engraving: null });
     }

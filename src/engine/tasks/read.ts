@@ -1,17 +1,7 @@
 import { addDays, localDate } from '../format.js';
 import type { Intent, Understanding } from '../types.js';
 import type { TaskInput } from './task.js';
-
-/** Lowercase, accents and punctuation removed, whitespace folded. */
-export function normalize(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+import { foldText } from '../foldText.js';
 
 /** Intents that mean "I want something else now", not an answer to the question asked. */
 const SWITCHING: readonly Intent[] = [
@@ -57,7 +47,7 @@ export function readCount(input: TaskInput): number | null {
   if (slots?.people != null) return slots.people;
   if (slots?.number != null) return slots.number;
   if (!input.text) return null;
-  const words = normalize(input.text);
+  const words = foldText(input.text);
   const digits = /(?:^|\s)(\d{1,3})(?:\s|$)/.exec(words);
   if (digits) return Number(digits[1]);
   for (const word of words.split(' ')) if (word in NUMBER_WORDS) return NUMBER_WORDS[word] as number;
@@ -88,7 +78,7 @@ export function readDate(input: TaskInput): string | 'invalid' | null {
   if (!input.text) return null;
   const today = localDate(input.now, input.business.timezone);
   // Words first: in "domani alle 10.05" the numbers are a time, not the 10th of May.
-  const words = ` ${normalize(input.text)} `;
+  const words = ` ${foldText(input.text)} `;
   // Longest phrases first, so "pasado mañana" is not read as "mañana".
   for (const [offset, phrases] of [...RELATIVE_DAYS].reverse()) {
     if (phrases.some((p) => words.includes(` ${p} `))) return addDays(today, offset);
@@ -143,10 +133,10 @@ export function readCatalogId(
   const slot = input.understanding?.slots.product;
   if (slot && ids.has(slot)) return slot;
   if (!input.text) return null;
-  const words = ` ${normalize(input.text)} `;
+  const words = ` ${foldText(input.text)} `;
   for (const entry of entries) {
     const names = [entry.name, input.catalogName(entry.id, entry.name), entry.id.replace(/-/g, ' ')];
-    if (names.some((name) => words.includes(` ${normalize(name)} `))) return entry.id;
+    if (names.some((name) => words.includes(` ${foldText(name)} `))) return entry.id;
   }
   return null;
 }
