@@ -93,8 +93,8 @@ const NO = [
   'abbrechen',
 ];
 
-const yes = new Set(YES.map(normalize));
-const no = new Set(NO.map(normalize));
+const yes = new Set(YES.map(foldText));
+const no = new Set(NO.map(foldText));
 const THUMBS_UP = /^\s*(👍|👌|✅)(\p{Emoji_Modifier})?\s*$/u;
 
 /** 'yes', 'no', or null when the text is not a clear answer. */
