@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Router } from 'express';
+import { pageAtRoot, pageFiles, pageHeaders } from '../server/ownPages.js';
 import type { Clock } from '../engine/types.js';
 import type { Logger } from '../logger.js';
 import type { Db } from '../store/index.js';
@@ -10,15 +11,8 @@ import { normalizeRefCode, REF_CODE } from './refCode.js';
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/campaigns');
 
-// Everything the page needs is served from here: no CDN, no inline script.
-const PAGE_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-cache',
-};
+// The QR code preview is an object URL.
+const PAGE_HEADERS = pageHeaders({ imgSrc: "'self' data: blob:" });
 
 export interface CampaignPagesOptions {
   db: Db;
@@ -35,21 +29,8 @@ export interface CampaignPagesOptions {
 export function campaignsPage(auth: RequestHandler): Router {
   const router = express.Router();
   router.use(auth);
-  router.get('/', (req, res) => {
-    // The page loads its files by relative URL, which needs the trailing slash.
-    const [pathname, query] = req.originalUrl.split('?');
-    if (!pathname?.endsWith('/')) return void res.redirect(302, `${pathname}/${query ? `?${query}` : ''}`);
-    res.set(PAGE_HEADERS).sendFile(path.join(WEB_DIR, 'index.html'));
-  });
-  router.use(
-    express.static(WEB_DIR, {
-      index: false,
-      setHeaders: (res) => {
-        res.setHeader('X-Content-Type-Options', 'nosniff');
-        res.setHeader('Cache-Control', 'no-cache');
-      },
-    }),
-  );
+  router.get('/', pageAtRoot(WEB_DIR, PAGE_HEADERS));
+  router.use(pageFiles(WEB_DIR));
   return router;
 }
 

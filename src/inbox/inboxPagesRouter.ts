@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response, type Router } from 'express';
+import { pageFiles, pageHeaders } from '../server/ownPages.js';
 import { z } from 'zod';
 import type { Clock } from '../engine/types.js';
 import type { Logger } from '../logger.js';
@@ -22,14 +23,8 @@ import {
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/inbox');
 
-const PAGE_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-};
+// Staff pages hold customer data: never kept in a cache.
+const PAGE_HEADERS = pageHeaders({ cache: 'no-store' });
 
 const password = z
   .string()
@@ -137,16 +132,7 @@ export function inboxPagesRouter(options: {
     res.json({ signedOut: true, csrfHeader: CSRF_HEADER });
   });
 
-  router.use(
-    '/assets',
-    express.static(path.join(WEB_DIR, 'assets'), {
-      index: false,
-      setHeaders: (res) => {
-        res.setHeader('X-Content-Type-Options', 'nosniff');
-        res.setHeader('Cache-Control', 'no-cache');
-      },
-    }),
-  );
+  router.use('/assets', pageFiles(path.join(WEB_DIR, 'assets')));
 
   // The app: the queue, a conversation (/inbox/c/<id>) and the team page, all signed in.
   router.get(['/', '/c/:id', '/team'], auth.page, page('index.html'));

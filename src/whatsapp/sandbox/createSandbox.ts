@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
+import { pageAtRoot, pageFiles, pageHeaders } from '../../server/ownPages.js';
 import type { App } from '../../createApp.js';
 import type { Logger } from '../../logger.js';
 import { createGraphEndpoint } from './createGraphEndpoint.js';
@@ -17,16 +18,6 @@ export interface SandboxOptions {
 }
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/sandbox');
-
-// Everything the page needs is served from here: no CDN, no inline script.
-const PAGE_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-cache',
-};
 
 /**
  * The WhatsApp emulator: a phone page and a Graph-compatible endpoint. It stands in for Meta and
@@ -56,20 +47,7 @@ export function createSandbox(options: SandboxOptions): Router {
     createGraphEndpoint({ phoneNumberId, accessToken: secrets.accessToken, hub, statuses, newWamid }),
   );
   router.use('/api', createPhoneApi({ core, hub, poster, statuses, newWamid }));
-  router.get('/', (req, res) => {
-    // The page loads its files by relative URL, which needs the trailing slash.
-    const [pathname, query] = req.originalUrl.split('?');
-    if (!pathname?.endsWith('/')) return void res.redirect(302, `${pathname}/${query ? `?${query}` : ''}`);
-    res.set(PAGE_HEADERS).sendFile(path.join(WEB_DIR, 'index.html'));
-  });
-  router.use(
-    express.static(WEB_DIR, {
-      index: false,
-      setHeaders: (res) => {
-        res.setHeader('X-Content-Type-Options', 'nosniff');
-        res.setHeader('Cache-Control', 'no-cache');
-      },
-    }),
-  );
+  router.get('/', pageAtRoot(WEB_DIR, pageHeaders()));
+  router.use(pageFiles(WEB_DIR));
   return router;
 }
