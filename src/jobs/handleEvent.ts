@@ -134,10 +134,16 @@ export async function handleEvent(
   }
 }
 
-async function requireConversation(tx: Db, id: string | null, inboundAt?: Date): Promise<ConversationRow> {
+/** `<phone number id>:<customer wa_id>`, as the webhook parser builds it. */
+function conversationKey(id: string | null): { id: string; phoneNumberId: string; waId: string } {
   const [phoneNumberId, waId] = (id ?? '').split(':');
-  if (!phoneNumberId || !waId) throw new Error(`Event has no usable conversation id: ${id}`);
-  return loadOrCreateConversation(tx, id as string, phoneNumberId, waId, inboundAt);
+  if (!id || !phoneNumberId || !waId) throw new Error(`Event has no usable conversation id: ${id}`);
+  return { id, phoneNumberId, waId };
+}
+
+async function requireConversation(tx: Db, id: string | null): Promise<ConversationRow> {
+  const key = conversationKey(id);
+  return loadOrCreateConversation(tx, key.id, key.phoneNumberId, key.waId);
 }
 
 async function handleMessage(
@@ -149,13 +155,11 @@ async function handleMessage(
 ) {
   const { message, contact } = payload;
   const at = new Date(Number(message.timestamp) * 1000);
-  const [phoneNumberId, waId] = (event.conversationId ?? '').split(':');
-  if (!phoneNumberId || !waId)
-    throw new Error(`Event has no usable conversation id: ${event.conversationId}`);
+  const key = conversationKey(event.conversationId);
   const { conversation, attributed } = await recordCustomerMessage(tx, {
-    conversationId: event.conversationId as string,
-    phoneNumberId,
-    waId,
+    conversationId: key.id,
+    phoneNumberId: key.phoneNumberId,
+    waId: key.waId,
     name: contact?.name ?? null,
     message: { wamid: message.id, type: message.type, content: messageContent(message), at },
   });

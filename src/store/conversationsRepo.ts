@@ -3,27 +3,21 @@ import type { Db } from './openStore.js';
 import { consentEvents, contacts, conversations, messages, type ConversationRow } from './schema.js';
 
 /**
- * Loads a conversation in one statement, creating it in bot mode on first contact. With
- * `inboundAt` it also moves the last customer message time forward (never back: a message
- * arriving late never shortens the 24-hour window).
+ * Loads a conversation in one statement, creating it in bot mode on first contact. Its 24-hour
+ * window moves only with a customer's message (`recordCustomerMessage`).
  */
 export async function loadOrCreateConversation(
   db: Db,
   id: string,
   phoneNumberId: string,
   waId: string,
-  inboundAt?: Date,
 ): Promise<ConversationRow> {
   const rows = await db
     .insert(conversations)
-    .values({ id, phoneNumberId, waId, lastInboundAt: inboundAt ?? null })
+    .values({ id, phoneNumberId, waId })
     .onConflictDoUpdate({
       target: conversations.id,
-      set: {
-        lastInboundAt: inboundAt
-          ? sql`greatest(${conversations.lastInboundAt}, excluded.last_inbound_at)`
-          : sql`${conversations.lastInboundAt}`,
-      },
+      set: { lastInboundAt: sql`${conversations.lastInboundAt}` },
     })
     .returning();
   return rows[0] as ConversationRow;

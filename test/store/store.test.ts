@@ -211,11 +211,19 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
   });
 
   test('a conversation is created on first contact, and a late message never shortens its window', async () => {
-    const first = await loadOrCreateConversation(db, 'p:39', 'p', '39', at('2026-01-01T10:00:00Z'));
+    const arrive = (wamid: string, iso: string) =>
+      recordCustomerMessage(db, {
+        conversationId: 'p:39',
+        phoneNumberId: 'p',
+        waId: '39',
+        name: null,
+        message: { wamid, type: 'text', content: { text: wamid }, at: at(iso) },
+      }).then((r) => r.conversation);
+    const first = await arrive('w1', '2026-01-01T10:00:00Z');
     expect([first.mode, first.lastInboundAt?.toISOString()]).toEqual(['bot', '2026-01-01T10:00:00.000Z']);
-    const late = await loadOrCreateConversation(db, 'p:39', 'p', '39', at('2026-01-01T09:00:00Z'));
+    const late = await arrive('w0', '2026-01-01T09:00:00Z');
     expect(late.lastInboundAt?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
-    const newer = await loadOrCreateConversation(db, 'p:39', 'p', '39', at('2026-01-01T11:00:00Z'));
+    const newer = await arrive('w2', '2026-01-01T11:00:00Z');
     expect(newer.lastInboundAt?.toISOString()).toBe('2026-01-01T11:00:00.000Z');
     const untouched = await loadOrCreateConversation(db, 'p:39', 'p', '39');
     expect(untouched.lastInboundAt?.toISOString()).toBe('2026-01-01T11:00:00.000Z');
