@@ -557,6 +557,9 @@ function noteNode(note) {
 function renderMessages() {
   const list = $('messages');
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  // A reply shows as "sending" only until its real message is here, however that arrived (the
+  // live stream, or a reload of the conversation that raced with the stream).
+  for (const m of state.open.messages) if (m.outboxId) state.pending.delete(m.outboxId);
   const entries = [
     ...state.open.messages.map((m) => ({ at: m.at, node: () => messageNode(m) })),
     ...state.open.notes.map((n) => ({ at: n.at, node: () => noteNode(n) })),
