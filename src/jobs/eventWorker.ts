@@ -81,12 +81,11 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
   }
 
   async function processHead(head: { id: number; conversationId: string | null }): Promise<boolean> {
-    const lockKey = head.conversationId ?? `event:${head.id}`;
     let kind = 'unknown';
     try {
       const understood = await understandAhead(head.id);
       const handled = await db.transaction(async (tx) => {
-        const event = await lockPendingEvent(tx as unknown as Db, lockKey, head.id, id, clock.now());
+        const event = await lockPendingEvent(tx as unknown as Db, head, id, clock.now());
         if (!event) return null;
         kind = event.kind;
         await handleEvent(tx as unknown as Db, event, deps, understood);

@@ -45,17 +45,21 @@ export async function findDueHeads(
  * Inside a transaction: takes the conversation's lock (held until commit or rollback) and
  * returns the event if it is still pending, due at `now` and its conversation's oldest pending
  * event. `null` when another worker or process has it, or it was done, put off for a retry or
- * overtaken by an older event becoming visible since it was found.
+ * overtaken by an older event becoming visible since it was found. An event without a
+ * conversation is locked on its own.
  */
 export async function lockPendingEvent(
   tx: Db,
-  lockKey: string,
-  eventId: number,
+  head: { id: number; conversationId: string | null },
   workerId: string,
   now: Date,
 ): Promise<InboundEventRow | null> {
   // One round trip: the lock is tried once, and only a locked, still pending event is claimed.
-  // Named, so PostgreSQL parses and plans it once per connection rather than every turn.
+  // Named, so PostgreSQL parses and plans it once per connection rather than every turn. That plan
+  // is made for any parameters, often while the table is still empty, so the row is looked up by
+  // both columns of `inbound_events_pending`: by id alone, such a plan may read the whole index,
+  // and with it the whole backlog, on every turn.
+  const alone = head.conversationId === null;
   const lock = tx.$with('lock').as(
     tx
       .select({
@@ -72,18 +76,29 @@ export async function lockPendingEvent(
     .set({ processingStartedAt: sql`clock_timestamp()`, processedBy: sql`${sql.placeholder('workerId')}` })
     .where(
       and(
+        alone
+          ? sql`${inboundEvents.conversationId} IS NULL`
+          : eq(inboundEvents.conversationId, sql.placeholder('conversationId')),
         eq(inboundEvents.id, sql.placeholder('eventId')),
         sql`${inboundEvents.status} = 'pending'`,
         lte(inboundEvents.nextAttemptAt, sql.placeholder('now')),
         // Still the conversation's head: an older event may have become visible since it was found.
-        sql`NOT EXISTS (SELECT 1 FROM inbound_events older WHERE older.status = 'pending'
-          AND older.conversation_id = inbound_events.conversation_id AND older.id < inbound_events.id)`,
+        alone
+          ? undefined
+          : sql`NOT EXISTS (SELECT 1 FROM inbound_events older WHERE older.status = 'pending'
+          AND older.conversation_id = ${sql.placeholder('conversationId')} AND older.id < inbound_events.id)`,
         sql`(SELECT locked FROM ${lock})`,
       ),
     )
     .returning()
-    .prepare('wca_claim_event')
-    .execute({ lockKey, workerId, eventId, now: now.toISOString() });
+    .prepare(alone ? 'wca_claim_event_alone' : 'wca_claim_event')
+    .execute({
+      lockKey: head.conversationId ?? `event:${head.id}`,
+      workerId,
+      eventId: head.id,
+      now: now.toISOString(),
+      ...(alone ? {} : { conversationId: head.conversationId }),
+    });
   return (rows as InboundEventRow[])[0] ?? null;
 }
 

@@ -41,3 +41,12 @@ export async function resetStore(store: Store): Promise<void> {
     sql`TRUNCATE inbound_events, outbox, messages, conversations, contacts, consent_events, timers, attributions RESTART IDENTITY`,
   );
 }
+
+/** A WhatsApp message event as the ingest stores it, keyed by `externalId`. */
+export const messageEvent = (externalId: string, conversationId: string | null) => ({
+  source: 'whatsapp' as const,
+  kind: 'message',
+  externalId,
+  conversationId,
+  payload: { externalId },
+});

@@ -22,16 +22,9 @@ import {
   outbox,
   type Db,
 } from '../../src/store/index.js';
-import { resetStore, storeKinds, type TestStore } from '../helpers/stores.js';
+import { messageEvent, resetStore, storeKinds, type TestStore } from '../helpers/stores.js';
 
 const at = (iso: string) => new Date(iso);
-const event = (externalId: string, conversationId: string | null) => ({
-  source: 'whatsapp' as const,
-  kind: 'message',
-  externalId,
-  conversationId,
-  payload: { externalId },
-});
 
 describe.each(storeKinds)('store on %s', (_kind, open) => {
   let store: TestStore;
@@ -47,19 +40,23 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
     expect(
       await insertInboundEvents(
         db,
-        [event('wa:msg:1', 'c1'), event('wa:msg:1', 'c1'), event('wa:msg:2', 'c1')],
+        [messageEvent('wa:msg:1', 'c1'), messageEvent('wa:msg:1', 'c1'), messageEvent('wa:msg:2', 'c1')],
         new Date(),
       ),
     ).toBe(2);
     expect(
-      await insertInboundEvents(db, [event('wa:msg:2', 'c1'), event('wa:msg:3', 'c1')], new Date()),
+      await insertInboundEvents(
+        db,
+        [messageEvent('wa:msg:2', 'c1'), messageEvent('wa:msg:3', 'c1')],
+        new Date(),
+      ),
     ).toBe(1);
   });
 
   test('only the head of each conversation is due, and a retrying head holds back the rest', async () => {
     await insertInboundEvents(
       db,
-      [event('a1', 'A'), event('b1', 'B'), event('a2', 'A'), event('x', null)],
+      [messageEvent('a1', 'A'), messageEvent('b1', 'B'), messageEvent('a2', 'A'), messageEvent('x', null)],
       new Date(),
     );
     const now = at('2026-01-01T10:00:00Z');
@@ -72,35 +69,47 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
   });
 
   test('the conversation lock admits one holder at a time', async () => {
-    await insertInboundEvents(db, [event('a1', 'A')], new Date());
+    await insertInboundEvents(db, [messageEvent('a1', 'A')], new Date());
     const [head] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
     await db.transaction(async (tx) => {
-      const locked = await lockPendingEvent(tx as unknown as Db, 'A', head!.id, 'w1', new Date());
+      const locked = await lockPendingEvent(tx as unknown as Db, head!, 'w1', new Date());
       expect(locked?.externalId).toBe('a1');
       await markEventDone(tx as unknown as Db, head!.id);
     });
     expect(await findDueHeads(db, new Date(Date.now() + 1000), 10)).toEqual([]);
   });
 
+  test('events without a conversation are claimed each on its own', async () => {
+    await insertInboundEvents(db, [messageEvent('x1', null), messageEvent('x2', null)], new Date());
+    const heads = await findDueHeads(db, new Date(Date.now() + 1000), 10);
+    expect(heads.map((h) => h.conversationId)).toEqual([null, null]);
+    await db.transaction(async (tx) => {
+      const claimed = await Promise.all(
+        heads.map((head) => lockPendingEvent(tx as unknown as Db, head, 'w1', new Date(Date.now() + 1000))),
+      );
+      expect(claimed.map((row) => row?.externalId)).toEqual(['x1', 'x2']);
+    });
+  });
+
   test('a head found earlier is not claimed once it is done or put off for a retry', async () => {
-    await insertInboundEvents(db, [event('a1', 'A'), event('b1', 'B')], new Date());
+    await insertInboundEvents(db, [messageEvent('a1', 'A'), messageEvent('b1', 'B')], new Date());
     const [a, b] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
-    const claim = (id: number, now: Date) =>
-      db.transaction((tx) => lockPendingEvent(tx as unknown as Db, `k${id}`, id, 'w1', now));
+    const claim = (head: { id: number; conversationId: string | null }, now: Date) =>
+      db.transaction((tx) => lockPendingEvent(tx as unknown as Db, head, 'w1', now));
     await db.transaction((tx) => markEventDone(tx as unknown as Db, a!.id));
-    expect(await claim(a!.id, new Date(Date.now() + 1000))).toBeNull();
+    expect(await claim(a!, new Date(Date.now() + 1000))).toBeNull();
     const retryAt = new Date(Date.now() + 60_000);
     await recordEventFailure(db, b!.id, 'boom', retryAt);
-    expect(await claim(b!.id, new Date(Date.now() + 1000))).toBeNull();
-    expect((await claim(b!.id, new Date(retryAt.getTime() + 1)))?.externalId).toBe('b1');
+    expect(await claim(b!, new Date(Date.now() + 1000))).toBeNull();
+    expect((await claim(b!, new Date(retryAt.getTime() + 1)))?.externalId).toBe('b1');
   });
 
   test('an event is not claimed while an older one of its conversation is pending', async () => {
-    await insertInboundEvents(db, [event('c1', 'C'), event('c2', 'C')], new Date());
+    await insertInboundEvents(db, [messageEvent('c1', 'C'), messageEvent('c2', 'C')], new Date());
     const [c1, c2] = (await db.select().from(inboundEvents)).sort((x, y) => x.id - y.id);
     const claim = (id: number) =>
       db.transaction((tx) =>
-        lockPendingEvent(tx as unknown as Db, 'C', id, 'w1', new Date(Date.now() + 1000)),
+        lockPendingEvent(tx as unknown as Db, { id, conversationId: 'C' }, 'w1', new Date(Date.now() + 1000)),
       );
     expect(await claim(c2!.id)).toBeNull();
     await db.transaction((tx) => markEventDone(tx as unknown as Db, c1!.id));
@@ -159,7 +168,7 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
   });
 
   test('a dead-lettered event stays visible and can be put back in line', async () => {
-    await insertInboundEvents(db, [event('a1', 'A')], new Date());
+    await insertInboundEvents(db, [messageEvent('a1', 'A')], new Date());
     const [head] = await findDueHeads(db, new Date(Date.now() + 1000), 10);
     expect(await recordEventFailure(db, head!.id, 'gave up', null)).toBe('dead');
     expect(await findDueHeads(db, new Date(Date.now() + 1000), 10)).toEqual([]);
