@@ -27,15 +27,27 @@ export async function findDueHeads(
   now: Date,
   limit: number,
 ): Promise<{ id: number; conversationId: string | null }[]> {
+  // The pending events are walked in id order one index seek at a time, and the walk stops once
+  // `limit` heads are found. Selecting all pending events and sorting them would read the whole
+  // backlog on every call, and which of the two plans PostgreSQL picks for that depends on
+  // statistics a growing queue does not have yet.
   const rows = await queryRows<{ id: string | number; conversation_id: string | null }>(
     db,
     sql`
-    SELECT e.id, e.conversation_id FROM inbound_events e
-    WHERE e.status = 'pending' AND e.next_attempt_at <= ${now.toISOString()}::timestamptz
+    WITH RECURSIVE walk AS (
+      (SELECT id, conversation_id, next_attempt_at FROM inbound_events
+       WHERE status = 'pending' ORDER BY id LIMIT 1)
+      UNION ALL
+      SELECT next.id, next.conversation_id, next.next_attempt_at FROM walk
+      CROSS JOIN LATERAL (
+        SELECT id, conversation_id, next_attempt_at FROM inbound_events
+        WHERE status = 'pending' AND id > walk.id ORDER BY id LIMIT 1) next
+    )
+    SELECT e.id, e.conversation_id FROM walk e
+    WHERE e.next_attempt_at <= ${now.toISOString()}::timestamptz
       AND (e.conversation_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM inbound_events p
         WHERE p.status = 'pending' AND p.conversation_id = e.conversation_id AND p.id < e.id))
-    ORDER BY e.id
     LIMIT ${limit}`,
   );
   return rows.map((row) => ({ id: Number(row.id), conversationId: row.conversation_id }));
