@@ -10,6 +10,7 @@ import { loadTexts, type TextCatalog, type TextVars } from './engine/texts.js';
 import { LOCALES, type Clock, type Locale } from './engine/types.js';
 import { loadWhatsAppTemplates } from './engine/whatsappTemplates.js';
 import { createEventWorker, type EventWorker } from './jobs/eventWorker.js';
+import { createIngestPriority } from './jobs/createIngestPriority.js';
 import type { HandlerDeps } from './jobs/handleEvent.js';
 import { createOutboxSender, type OutboxSender } from './jobs/outboxSender.js';
 import { startLoop, type Loop } from './jobs/loop.js';
@@ -188,6 +189,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     onSucceeded: (tx, payment) => campaigns.hooks.onPaymentSucceeded(tx, payment),
   });
   if (config.whatsapp.mode === 'sandbox') await payments.seedDemo();
+  const ingestPriority = createIngestPriority({ maxTurns: config.worker.concurrency });
   const worker = createEventWorker({
     db: store.db,
     deps: {
@@ -204,6 +206,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       payments: payments.deps,
     },
     concurrency: config.worker.concurrency,
+    turns: ingestPriority.turns,
+    onTaken: ingestPriority.observeTaken,
     maxAttempts: config.worker.eventMaxAttempts,
     onProcessed: (event) => {
       sender.wake();
@@ -221,7 +225,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const paymentJobs: Loop | null = startLoops ? payments.startLoop() : null;
 
-  const inboundWriter = createInboundWriter(store.db);
+  const inboundWriter = createInboundWriter(store.db, { onCommitted: ingestPriority.observeCommit });
   const receive = (rawBody: Buffer | string, signature: string | undefined) =>
     ingestWebhook(
       inboundWriter,

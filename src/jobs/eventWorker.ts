@@ -26,6 +26,10 @@ export interface EventWorkerOptions {
   idleMs?: number;
   /** Off: nothing runs until drain() is called (tests). */
   autoStart?: boolean;
+  /** Turns that may run at once now, at most `concurrency`; asked every round. */
+  turns?: () => number;
+  /** Told, for each event taken, how long it had been due: how far behind the worker is. */
+  onTaken?: (waitedMs: number) => void;
   /** Told after each committed turn, so the sender can start at once. */
   onProcessed?: (event: InboundEventRow) => void;
 }
@@ -87,6 +91,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
       const handled = await db.transaction(async (tx) => {
         const event = await lockPendingEvent(tx as unknown as Db, head, id, clock.now());
         if (!event) return null;
+        options.onTaken?.(clock.now().getTime() - event.nextAttemptAt.getTime());
         kind = event.kind;
         await handleEvent(tx as unknown as Db, event, deps, understood);
         await markEventDone(tx as unknown as Db, event.id);
@@ -133,14 +138,14 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
   let known: { id: number; conversationId: string | null }[] = [];
 
   async function round(): Promise<boolean> {
-    if (inFlight.size >= concurrency) return false;
-    if (known.length < concurrency - inFlight.size)
-      known = await findDueHeads(db, clock.now(), concurrency * 4);
+    const limit = Math.min(concurrency, options.turns?.() ?? concurrency);
+    if (inFlight.size >= limit) return false;
+    if (known.length < limit - inFlight.size) known = await findDueHeads(db, clock.now(), concurrency * 4);
     let started = 0;
     const left: typeof known = [];
     for (const head of known) {
       const key = head.conversationId ?? `event:${head.id}`;
-      if (inFlight.size >= concurrency) {
+      if (inFlight.size >= limit) {
         left.push(head);
         continue;
       }
@@ -156,7 +161,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
         });
     }
     known = left;
-    return started > 0 && inFlight.size < concurrency;
+    return started > 0 && inFlight.size < limit;
   }
 
   const loop: Loop | null =

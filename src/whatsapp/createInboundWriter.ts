@@ -21,7 +21,16 @@ const ROWS_PER_STATEMENT = 1_000;
  * into one transaction, and each request still answers only after its own rows are committed.
  * One commit for many webhooks instead of one each is what lets ingest keep up with Meta's bursts.
  */
-export function createInboundWriter(db: Db, maxBatch = 200, maxDelayMs = 2): InboundWriter {
+export function createInboundWriter(
+  db: Db,
+  options: {
+    maxBatch?: number;
+    maxDelayMs?: number;
+    /** Told, for each write, how long it took from reaching the writer to its commit, and how many new events it stored. */
+    onCommitted?: (ms: number, stored: number) => void;
+  } = {},
+): InboundWriter {
+  const { maxBatch = 200, maxDelayMs = 2, onCommitted } = options;
   const batcher = createBatcher<InboundWrite, number>(
     async (writes) => {
       const rows = writes.flatMap((w) =>
@@ -54,5 +63,12 @@ export function createInboundWriter(db: Db, maxBatch = 200, maxDelayMs = 2): Inb
     maxBatch,
     maxDelayMs,
   );
-  return { write: (work) => batcher.add(work) };
+  return {
+    async write(work) {
+      const started = performance.now();
+      const stored = await batcher.add(work);
+      onCommitted?.(performance.now() - started, stored);
+      return stored;
+    },
+  };
 }

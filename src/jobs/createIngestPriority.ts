@@ -1,0 +1,95 @@
+/**
+ * Webhook acknowledgements before turns, during a flood the worker cannot follow anyway.
+ *
+ * Both share the server's event loop, its database connections and, on a small machine, the CPUs
+ * PostgreSQL runs on. When webhooks arrive more than twice as fast as the worker has ever taken
+ * events, the queue grows whatever the worker does and its turns answer late in any case; at full
+ * concurrency it would only make every acknowledgement wait behind turns as well. During such a
+ * flood a slow commit halves the turns the worker may run at once (never below one, so replies
+ * keep flowing), and each quiet interval gives one back. Below that rate, a second without
+ * webhooks, or an event taken without waiting gives all of them back: a worker that keeps up is
+ * never held back. See docs/decisions/0013-acknowledgements-first.md.
+ */
+export interface IngestPriority {
+  /** A webhook's `events` took `ms` from reaching the writer to their commit. */
+  observeCommit(ms: number, events: number): void;
+  /** The worker took an event that had been due for `waitedMs`. */
+  observeTaken(waitedMs: number): void;
+  /** Turns the worker may run at once now, from 1 to `maxTurns`. */
+  turns(): number;
+}
+
+export interface IngestPriorityOptions {
+  maxTurns: number;
+  /** A commit slower than this means turns crowd out acknowledgements. */
+  targetMs?: number;
+  now?: () => number;
+}
+
+/** Rates are measured over windows this long. */
+const WINDOW_MS = 100;
+/** Webhooks this many times faster than the worker's best is a flood it cannot follow. */
+const FLOOD_FACTOR = 2;
+/** An event taken within this long of being due means the worker has caught up. */
+const CAUGHT_UP_MS = 50;
+/** Halving at most this often: the webhooks of one stall all report it. */
+const CUT_EVERY_MS = 50;
+/** One more turn per this long without a slow commit. */
+const GROW_EVERY_MS = 250;
+/** Without webhooks for this long, nothing competes. */
+const QUIET_MS = 1_000;
+
+export function createIngestPriority(options: IngestPriorityOptions): IngestPriority {
+  const { maxTurns, targetMs = 10, now = () => performance.now() } = options;
+  let allowed = maxTurns;
+  let flood = false;
+  /**
+   * The most events per second the worker has taken in any window, so at least what it can do:
+   * a worker that keeps up takes what arrives, so it rises with every load the worker follows.
+   */
+  let bestRate = 0;
+  const window = { start: now(), arrived: 0, taken: 0 };
+  let lastCut = -Infinity;
+  let lastSlow = -Infinity;
+  let lastSeen = -Infinity;
+  let grownAt = -Infinity;
+
+  const closeWindow = (at: number) => {
+    const seconds = (at - window.start) / 1000;
+    bestRate = Math.max(bestRate, window.taken / seconds);
+    flood = bestRate > 0 && window.arrived / seconds > FLOOD_FACTOR * bestRate;
+    if (!flood) allowed = maxTurns;
+    Object.assign(window, { start: at, arrived: 0, taken: 0 });
+  };
+
+  return {
+    observeCommit(ms, events) {
+      const at = now();
+      lastSeen = at;
+      window.arrived += events;
+      if (ms <= targetMs) return;
+      lastSlow = at;
+      if (!flood || at - lastCut < CUT_EVERY_MS) return;
+      lastCut = at;
+      allowed = Math.max(1, Math.floor(allowed / 2));
+    },
+    observeTaken(waitedMs) {
+      window.taken += 1;
+      if (waitedMs > CAUGHT_UP_MS) return;
+      flood = false;
+      allowed = maxTurns;
+    },
+    turns() {
+      const at = now();
+      if (at - window.start >= WINDOW_MS) closeWindow(at);
+      if (at - lastSeen >= QUIET_MS) {
+        flood = false;
+        allowed = maxTurns;
+      } else if (allowed < maxTurns && at - Math.max(lastSlow, grownAt) >= GROW_EVERY_MS) {
+        allowed += 1;
+        grownAt = at;
+      }
+      return allowed;
+    },
+  };
+}
