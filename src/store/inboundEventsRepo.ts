@@ -20,38 +20,84 @@ export async function insertInboundEvents(db: Db, rows: NewInboundEvent[], now: 
 
 /**
  * The oldest due event of each conversation that has nothing older still pending,
- * so a conversation never runs ahead of an event waiting for its retry.
+ * so a conversation never runs ahead of an event waiting for its retry. Oldest first.
  */
 export async function findDueHeads(
   db: Db,
   now: Date,
   limit: number,
 ): Promise<{ id: number; conversationId: string | null }[]> {
-  // The pending events are walked in id order one index seek at a time, and the walk stops once
-  // `limit` heads are found. Selecting all pending events and sorting them would read the whole
-  // backlog on every call, and which of the two plans PostgreSQL picks for that depends on
-  // statistics a growing queue does not have yet.
-  const rows = await queryRows<{ id: string | number; conversation_id: string | null }>(
+  const due = now.toISOString();
+  // Usually the heads are at the front of the queue: walk the pending events in id order, one
+  // index seek at a time, at most `limit` × WALK_FACTOR of them. Selecting all pending events and
+  // sorting them would read the whole backlog on every call, and whether PostgreSQL plans it as a
+  // scan or a walk depends on statistics a queue grown in seconds does not have yet.
+  const walked = await queryRows<{
+    id: string | number | null;
+    conversation_id: string | null;
+    steps: number;
+  }>(
     db,
     sql`
     WITH RECURSIVE walk AS (
-      (SELECT id, conversation_id, next_attempt_at FROM inbound_events
+      (SELECT id, conversation_id, next_attempt_at, 1 AS step FROM inbound_events
        WHERE status = 'pending' ORDER BY id LIMIT 1)
       UNION ALL
-      SELECT next.id, next.conversation_id, next.next_attempt_at FROM walk
+      SELECT next.id, next.conversation_id, next.next_attempt_at, walk.step + 1 FROM walk
       CROSS JOIN LATERAL (
         SELECT id, conversation_id, next_attempt_at FROM inbound_events
         WHERE status = 'pending' AND id > walk.id ORDER BY id LIMIT 1) next
+      WHERE walk.step < ${limit * WALK_FACTOR}
     )
-    SELECT e.id, e.conversation_id FROM walk e
-    WHERE e.next_attempt_at <= ${now.toISOString()}::timestamptz
-      AND (e.conversation_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM inbound_events p
-        WHERE p.status = 'pending' AND p.conversation_id = e.conversation_id AND p.id < e.id))
+    SELECT head.id, head.conversation_id, walked.steps
+    FROM (SELECT coalesce(max(step), 0)::int AS steps FROM walk) walked
+    LEFT JOIN LATERAL (
+      SELECT e.id, e.conversation_id FROM walk e
+      WHERE e.next_attempt_at <= ${due}::timestamptz
+        AND (e.conversation_id IS NULL OR NOT EXISTS (
+          SELECT 1 FROM inbound_events p
+          WHERE p.status = 'pending' AND p.conversation_id = e.conversation_id AND p.id < e.id))
+      ORDER BY e.id
+      LIMIT ${limit}) head ON true`,
+  );
+  const heads = (rows: { id: string | number | null; conversation_id: string | null }[]) =>
+    rows.flatMap((row) =>
+      row.id === null ? [] : [{ id: Number(row.id), conversationId: row.conversation_id }],
+    );
+  const found = heads(walked);
+  // Enough heads, or the walk reached the end of the queue: nothing else is due.
+  if (found.length === limit || (walked[0]?.steps ?? 0) < limit * WALK_FACTOR) return found;
+  // The front of the queue is one conversation's long run (or retries waiting): skip from one
+  // conversation to the next instead, so a head deep in the queue is still found. The first
+  // pending event of each conversation in (conversation, id) order is its head.
+  const skipped = await queryRows<{ id: string | number; conversation_id: string | null }>(
+    db,
+    sql`
+    WITH RECURSIVE firsts AS (
+      (SELECT conversation_id, id, next_attempt_at FROM inbound_events
+       WHERE status = 'pending' AND conversation_id IS NOT NULL ORDER BY conversation_id, id LIMIT 1)
+      UNION ALL
+      SELECT next.conversation_id, next.id, next.next_attempt_at FROM firsts
+      CROSS JOIN LATERAL (
+        SELECT conversation_id, id, next_attempt_at FROM inbound_events
+        WHERE status = 'pending' AND conversation_id > firsts.conversation_id
+        ORDER BY conversation_id, id LIMIT 1) next
+    )
+    SELECT id, conversation_id FROM (
+      SELECT id, conversation_id FROM firsts WHERE next_attempt_at <= ${due}::timestamptz
+      UNION ALL
+      (SELECT id, conversation_id FROM inbound_events
+       WHERE status = 'pending' AND conversation_id IS NULL AND next_attempt_at <= ${due}::timestamptz
+       ORDER BY id LIMIT ${limit})
+    ) heads
+    ORDER BY id
     LIMIT ${limit}`,
   );
-  return rows.map((row) => ({ id: Number(row.id), conversationId: row.conversation_id }));
+  return heads(skipped);
 }
+
+/** How far past `limit` the id-order walk for heads goes before skipping by conversation. */
+const WALK_FACTOR = 4;
 
 /**
  * Inside a transaction: takes the conversation's lock (held until commit or rollback) and

@@ -116,4 +116,16 @@ describePostgres('queue statements on a growing backlog (PostgreSQL)', () => {
     });
     expectFewPages({ done, heads: heads / 32 });
   });
+
+  test('heads behind a few long conversations cost a walk per conversation, not per event', async () => {
+    await db.execute(sql`TRUNCATE inbound_events`);
+    const backlog = Array.from({ length: BACKLOG }, (_, i) => messageEvent(`long-${i}`, `L${i % 5}`));
+    for (let start = 0; start < backlog.length; start += 500)
+      await insertInboundEvents(db, backlog.slice(start, start + 500), new Date());
+    const heads = await pagesRead('inbound_events', async (tx) => {
+      expect(await findDueHeads(tx, new Date(Date.now() + 1000), 32)).toHaveLength(5);
+    });
+    // Reading each of the 3,000 events would take several pages apiece.
+    expect(heads).toBeLessThan(BACKLOG / 2);
+  });
 });

@@ -79,6 +79,17 @@ describe.each(storeKinds)('store on %s', (_kind, open) => {
     expect(await findDueHeads(db, new Date(Date.now() + 1000), 10)).toEqual([]);
   });
 
+  test("a long run of one conversation at the front of the queue does not hide the others' heads", async () => {
+    const run = Array.from({ length: 200 }, (_, i) => messageEvent(`a${i}`, 'A'));
+    await insertInboundEvents(db, [...run, messageEvent('b1', 'B'), messageEvent('x', null)], new Date());
+    const heads = await findDueHeads(db, new Date(Date.now() + 1000), 10);
+    expect(heads.map((h) => h.conversationId)).toEqual(['A', 'B', null]);
+    // A's first event waiting for a retry holds back A alone.
+    await recordEventFailure(db, heads[0]!.id, 'boom', new Date(Date.now() + 60_000));
+    const later = await findDueHeads(db, new Date(Date.now() + 1000), 10);
+    expect(later.map((h) => h.conversationId)).toEqual(['B', null]);
+  });
+
   test('events without a conversation are claimed each on its own', async () => {
     await insertInboundEvents(db, [messageEvent('x1', null), messageEvent('x2', null)], new Date());
     const heads = await findDueHeads(db, new Date(Date.now() + 1000), 10);
