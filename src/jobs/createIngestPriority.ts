@@ -6,9 +6,10 @@
  * events, the queue grows whatever the worker does and its turns answer late in any case; at full
  * concurrency it would only make every acknowledgement wait behind turns as well. During such a
  * flood a slow commit halves the turns the worker may run at once (never below one, so replies
- * keep flowing), and each quiet interval gives one back. Below that rate, a second without
- * webhooks, or an event taken without waiting gives all of them back: a worker that keeps up is
- * never held back. See docs/decisions/0013-acknowledgements-first.md.
+ * keep flowing), and each quiet interval gives one back. A commit counts as slow against the
+ * target and against twice what commits take outside floods, so a database that is simply far
+ * away does not hold the worker back. Below the flood rate, a second without webhooks, or an
+ * event taken without waiting gives all turns back. See docs/decisions/0013-acknowledgements-first.md.
  */
 export interface IngestPriority {
   /** A webhook's `events` took `ms` from reaching the writer to their commit. */
@@ -21,7 +22,7 @@ export interface IngestPriority {
 
 export interface IngestPriorityOptions {
   maxTurns: number;
-  /** A commit slower than this means turns crowd out acknowledgements. */
+  /** A commit slower than this, and than twice the usual, means turns crowd out acknowledgements. */
   targetMs?: number;
   now?: () => number;
 }
@@ -38,6 +39,8 @@ const CUT_EVERY_MS = 50;
 const GROW_EVERY_MS = 250;
 /** Without webhooks for this long, nothing competes. */
 const QUIET_MS = 1_000;
+/** Weight of each window outside a flood in the usual commit time (about a second's memory). */
+const USUAL_WEIGHT = 0.1;
 
 export function createIngestPriority(options: IngestPriorityOptions): IngestPriority {
   const { maxTurns, targetMs = 10, now = () => performance.now() } = options;
@@ -48,7 +51,9 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
    * a worker that keeps up takes what arrives, so it rises with every load the worker follows.
    */
   let bestRate = 0;
-  const window = { start: now(), arrived: 0, taken: 0 };
+  /** What a commit usually takes when there is no flood, as a moving average. */
+  let usualMs: number | null = null;
+  const window = { start: now(), arrived: 0, taken: 0, commits: 0, commitMs: 0 };
   let lastCut = -Infinity;
   let lastSlow = -Infinity;
   let lastSeen = -Infinity;
@@ -59,7 +64,11 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
     bestRate = Math.max(bestRate, window.taken / seconds);
     flood = bestRate > 0 && window.arrived / seconds > FLOOD_FACTOR * bestRate;
     if (!flood) allowed = maxTurns;
-    Object.assign(window, { start: at, arrived: 0, taken: 0 });
+    if (!flood && window.commits > 0) {
+      const mean = window.commitMs / window.commits;
+      usualMs = usualMs === null ? mean : usualMs + (mean - usualMs) * USUAL_WEIGHT;
+    }
+    Object.assign(window, { start: at, arrived: 0, taken: 0, commits: 0, commitMs: 0 });
   };
 
   return {
@@ -67,7 +76,9 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       const at = now();
       lastSeen = at;
       window.arrived += events;
-      if (ms <= targetMs) return;
+      window.commits += 1;
+      window.commitMs += ms;
+      if (ms <= Math.max(targetMs, 2 * (usualMs ?? 0))) return;
       lastSlow = at;
       if (!flood || at - lastCut < CUT_EVERY_MS) return;
       lastCut = at;

@@ -86,12 +86,14 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
 
   async function processHead(head: { id: number; conversationId: string | null }): Promise<boolean> {
     let kind = 'unknown';
+    // Before understanding ahead: a model's answer time is not time the event spent queued.
+    const pickedAt = clock.now().getTime();
     try {
       const understood = await understandAhead(head.id);
       const handled = await db.transaction(async (tx) => {
         const event = await lockPendingEvent(tx as unknown as Db, head, id, clock.now());
         if (!event) return null;
-        options.onTaken?.(clock.now().getTime() - event.nextAttemptAt.getTime());
+        options.onTaken?.(pickedAt - event.nextAttemptAt.getTime());
         kind = event.kind;
         await handleEvent(tx as unknown as Db, event, deps, understood);
         await markEventDone(tx as unknown as Db, event.id);
