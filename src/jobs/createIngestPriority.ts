@@ -7,8 +7,8 @@
  * concurrency it would only make every acknowledgement wait behind turns as well. During such a
  * flood a slow commit halves the turns the worker may run at once (never below one, so replies
  * keep flowing), and each quiet interval gives one back. A commit counts as slow against the
- * target and against twice what commits take outside floods, so a database that is simply far
- * away does not hold the worker back. Below the flood rate, a second without webhooks, or an
+ * target and against twice what the quickest commits take, so a database that is simply far away
+ * does not hold the worker back. Below the flood rate, a second without webhooks, or an
  * event taken without waiting gives all turns back. See docs/decisions/0013-acknowledgements-first.md.
  */
 export interface IngestPriority {
@@ -39,7 +39,7 @@ const CUT_EVERY_MS = 50;
 const GROW_EVERY_MS = 250;
 /** Without webhooks for this long, nothing competes. */
 const QUIET_MS = 1_000;
-/** Weight of each window outside a flood in the usual commit time (about a second's memory). */
+/** Weight of each window in the usual commit time (about a second's memory). */
 const USUAL_WEIGHT = 0.1;
 
 export function createIngestPriority(options: IngestPriorityOptions): IngestPriority {
@@ -51,9 +51,12 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
    * a worker that keeps up takes what arrives, so it rises with every load the worker follows.
    */
   let bestRate = 0;
-  /** What a commit usually takes when there is no flood, as a moving average. */
+  /**
+   * What the quickest commits take, as a moving average of each window's fastest: how far away the
+   * database is, which load barely changes and fewer turns cannot improve.
+   */
   let usualMs: number | null = null;
-  const window = { start: now(), arrived: 0, taken: 0, commits: 0, commitMs: 0 };
+  const window = { start: now(), arrived: 0, taken: 0, fastestMs: Infinity };
   let lastCut = -Infinity;
   let lastSlow = -Infinity;
   let lastSeen = -Infinity;
@@ -64,11 +67,11 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
     bestRate = Math.max(bestRate, window.taken / seconds);
     flood = bestRate > 0 && window.arrived / seconds > FLOOD_FACTOR * bestRate;
     if (!flood) allowed = maxTurns;
-    if (!flood && window.commits > 0) {
-      const mean = window.commitMs / window.commits;
-      usualMs = usualMs === null ? mean : usualMs + (mean - usualMs) * USUAL_WEIGHT;
+    if (window.fastestMs < Infinity) {
+      const fastest = window.fastestMs;
+      usualMs = usualMs === null ? fastest : usualMs + (fastest - usualMs) * USUAL_WEIGHT;
     }
-    Object.assign(window, { start: at, arrived: 0, taken: 0, commits: 0, commitMs: 0 });
+    Object.assign(window, { start: at, arrived: 0, taken: 0, fastestMs: Infinity });
   };
 
   return {
@@ -76,8 +79,7 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       const at = now();
       lastSeen = at;
       window.arrived += events;
-      window.commits += 1;
-      window.commitMs += ms;
+      window.fastestMs = Math.min(window.fastestMs, ms);
       if (ms <= Math.max(targetMs, 2 * (usualMs ?? 0))) return;
       lastSlow = at;
       if (!flood || at - lastCut < CUT_EVERY_MS) return;
