@@ -75,6 +75,17 @@ describePostgres('queue statements on a growing backlog (PostgreSQL)', () => {
     return pages;
   }
 
+  /** Stores BACKLOG pending events, the i-th in conversation `conversationOf(i)`. */
+  async function fillBacklog(prefix: string, conversationOf: (i: number) => string | null) {
+    const backlog = Array.from({ length: BACKLOG }, (_, i) =>
+      messageEvent(`${prefix}-${i}`, conversationOf(i)),
+    );
+    for (let start = 0; start < backlog.length; start += 500)
+      await insertInboundEvents(db, backlog.slice(start, start + 500), new Date());
+  }
+  /** 500 conversations taking turns, and every tenth event without a conversation. */
+  const interleaved = (i: number) => (i % 10 === 0 ? null : `C${(i % 500) + 1}`);
+
   test('claiming an event reads a few pages, whatever waits behind it', async () => {
     const now = () => new Date(Date.now() + 1000);
     await insertInboundEvents(db, [messageEvent('first', 'C0'), messageEvent('alone-0', null)], new Date());
@@ -89,11 +100,7 @@ describePostgres('queue statements on a growing backlog (PostgreSQL)', () => {
       expect(await lockPendingEvent(tx, head(alone), 'w1', now())).not.toBeNull();
     });
 
-    const backlog = Array.from({ length: BACKLOG }, (_, i) =>
-      messageEvent(`backlog-${i}`, i % 10 === 0 ? null : `C${(i % 500) + 1}`),
-    );
-    for (let start = 0; start < backlog.length; start += 500)
-      await insertInboundEvents(db, backlog.slice(start, start + 500), new Date());
+    await fillBacklog('backlog', interleaved);
 
     const claimedLate = await pagesRead('inbound_events', async (tx) => {
       expect(await lockPendingEvent(tx, head(first), 'w1', now())).not.toBeNull();
@@ -105,6 +112,8 @@ describePostgres('queue statements on a growing backlog (PostgreSQL)', () => {
   });
 
   test('marking an event done and finding the next heads do not read the whole backlog', async () => {
+    await db.execute(sql`TRUNCATE inbound_events`);
+    await fillBacklog('backlog', interleaved);
     const now = new Date(Date.now() + 1000);
     const done = await pagesRead('inbound_events', async (tx) => {
       const [row] = await queryRows<{ id: string }>(tx, sql`SELECT min(id) AS id FROM inbound_events`);
@@ -119,9 +128,7 @@ describePostgres('queue statements on a growing backlog (PostgreSQL)', () => {
 
   test('heads behind a few long conversations cost a walk per conversation, not per event', async () => {
     await db.execute(sql`TRUNCATE inbound_events`);
-    const backlog = Array.from({ length: BACKLOG }, (_, i) => messageEvent(`long-${i}`, `L${i % 5}`));
-    for (let start = 0; start < backlog.length; start += 500)
-      await insertInboundEvents(db, backlog.slice(start, start + 500), new Date());
+    await fillBacklog('long', (i) => `L${i % 5}`);
     const heads = await pagesRead('inbound_events', async (tx) => {
       expect(await findDueHeads(tx, new Date(Date.now() + 1000), 32)).toHaveLength(5);
     });
