@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import { maskPath, type Logger } from '../logger.js';
@@ -34,20 +35,66 @@ export interface HttpAppOptions {
   apiMounts?: Router[];
 }
 
+/** The caller's `X-Request-Id` when it is a plain token, a new one otherwise; echoed in the answer. */
+function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
 /** The HTTP surface of DESIGN section 2: webhooks, health, metrics and the API. */
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  const { logger } = options;
+
+  // WhatsApp's webhooks come first and skip the request logger below: at a thousand a second its
+  // per-request child logger cost more than verifying the signature. The same line is logged.
+  app.post(
+    '/webhooks/whatsapp',
+    (req, res, next) => {
+      const started = performance.now();
+      req.id = requestId(req, res);
+      if (logger.isLevelEnabled('info'))
+        res.once('finish', () =>
+          logger.info(
+            {
+              req: { id: req.id, method: req.method, path: req.path },
+              res: { statusCode: res.statusCode },
+              responseTime: Math.round(performance.now() - started),
+            },
+            'request completed',
+          ),
+        );
+      next();
+    },
+    // Read the raw bytes whatever the content type: the signature covers exactly these.
+    express.raw({ type: () => true, limit: options.webhookMaxBodyBytes }),
+    async (req, res) => {
+      const started = process.hrtime.bigint();
+      let status = 200;
+      try {
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const result = await options.receiveWhatsApp(body, req.get('x-hub-signature-256'));
+        options.onEventStored();
+        res.json({ ok: true, ...result });
+      } catch (error) {
+        status = error instanceof HttpError ? error.status : 500;
+        throw error;
+      } finally {
+        options.metrics.webhookSeconds.observe(
+          { source: 'whatsapp', status: String(status) },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      }
+    },
+  );
   app.use(
     pinoHttp({
-      logger: options.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
+      logger,
+      genReqId: requestId,
       // Query strings can carry the verify token and the sandbox phone number.
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
@@ -92,30 +139,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
       },
     });
   });
-
-  app.post(
-    '/webhooks/whatsapp',
-    // Read the raw bytes whatever the content type: the signature covers exactly these.
-    express.raw({ type: () => true, limit: options.webhookMaxBodyBytes }),
-    async (req, res) => {
-      const started = process.hrtime.bigint();
-      let status = 200;
-      try {
-        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const result = await options.receiveWhatsApp(body, req.get('x-hub-signature-256'));
-        options.onEventStored();
-        res.json({ ok: true, ...result });
-      } catch (error) {
-        status = error instanceof HttpError ? error.status : 500;
-        throw error;
-      } finally {
-        options.metrics.webhookSeconds.observe(
-          { source: 'whatsapp', status: String(status) },
-          Number(process.hrtime.bigint() - started) / 1e9,
-        );
-      }
-    },
-  );
 
   if (options.stripeWebhook) {
     app.use(

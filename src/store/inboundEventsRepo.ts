@@ -18,6 +18,45 @@ export async function insertInboundEvents(db: Db, rows: NewInboundEvent[], now: 
   return inserted.length;
 }
 
+/** An event as a webhook brings it, with its own arrival time. */
+export type ArrivingEvent = Pick<
+  NewInboundEvent,
+  'source' | 'kind' | 'externalId' | 'conversationId' | 'payload' | 'status'
+> & { receivedAt: Date };
+
+/**
+ * Stores a batch of arriving events in one statement, due from their arrival; repeats of stored
+ * events, and of each other within the batch, are dropped by the unique key on `external_id`.
+ * The batch travels as one JSON document: at webhook rates, building a parameter per value cost
+ * more than the insert itself.
+ * @returns the external ids that were new.
+ */
+export async function storeArrivingEvents(db: Db, events: ArrivingEvent[]): Promise<string[]> {
+  if (events.length === 0) return [];
+  const batch = JSON.stringify(
+    events.map((event) => ({
+      source: event.source,
+      kind: event.kind,
+      external_id: event.externalId,
+      conversation_id: event.conversationId ?? null,
+      payload: event.payload,
+      status: event.status ?? 'pending',
+      received_at: event.receivedAt.toISOString(),
+    })),
+  );
+  const rows = await queryRows<{ external_id: string }>(
+    db,
+    sql`INSERT INTO inbound_events
+          (source, kind, external_id, conversation_id, payload, status, received_at, next_attempt_at)
+        SELECT source, kind, external_id, conversation_id, payload, status, received_at, received_at
+        FROM jsonb_to_recordset(${batch}::jsonb) AS e(source text, kind text, external_id text,
+          conversation_id text, payload jsonb, status text, received_at timestamptz)
+        ON CONFLICT (external_id) DO NOTHING
+        RETURNING external_id`,
+  );
+  return rows.map((row) => row.external_id);
+}
+
 /**
  * The oldest due event of each conversation that has nothing older still pending,
  * so a conversation never runs ahead of an event waiting for its retry. Oldest first.

@@ -1,9 +1,9 @@
 import { createBatcher } from '../jobs/createBatcher.js';
-import { inboundEvents, markOutboxSent, type Db, type NewInboundEvent } from '../store/index.js';
+import { markOutboxSent, storeArrivingEvents, type ArrivingEvent, type Db } from '../store/index.js';
 
 /** One webhook's worth of work: its events, and the outbox rows its statuses prove were sent. */
 export interface InboundWrite {
-  rows: NewInboundEvent[];
+  rows: Omit<ArrivingEvent, 'receivedAt'>[];
   settled: { outboxId: string; wamid: string }[];
   now: Date;
 }
@@ -13,7 +13,7 @@ export interface InboundWriter {
   write(work: InboundWrite): Promise<number>;
 }
 
-// PostgreSQL takes at most 65,535 parameters a statement; an event row uses 8.
+// A statement's batch stays a modest document even for Meta's largest webhooks.
 const ROWS_PER_STATEMENT = 1_000;
 
 /**
@@ -33,17 +33,10 @@ export function createInboundWriter(
   const { maxBatch = 200, maxDelayMs = 2, onCommitted } = options;
   const batcher = createBatcher<InboundWrite, number>(
     async (writes) => {
-      const rows = writes.flatMap((w) =>
-        w.rows.map((row) => ({ receivedAt: w.now, nextAttemptAt: w.now, ...row })),
-      );
+      const rows = writes.flatMap((w) => w.rows.map((row) => ({ ...row, receivedAt: w.now })));
       const inserted = new Set<string>();
-      const insert = async (target: Db, chunk: NewInboundEvent[]) => {
-        const returned = await target
-          .insert(inboundEvents)
-          .values(chunk)
-          .onConflictDoNothing({ target: inboundEvents.externalId })
-          .returning({ externalId: inboundEvents.externalId });
-        for (const { externalId } of returned) inserted.add(externalId);
+      const insert = async (target: Db, chunk: ArrivingEvent[]) => {
+        for (const externalId of await storeArrivingEvents(target, chunk)) inserted.add(externalId);
       };
       const settled = writes.flatMap((w) => w.settled.map((s) => ({ ...s, now: w.now })));
       if (rows.length <= ROWS_PER_STATEMENT && settled.length === 0) {
