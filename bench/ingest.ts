@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { startGraphStub } from '../test/helpers/graphStub.js';
 import { readFlags } from './lib/readFlags.js';
 import { countRows, createDatabase } from './lib/createDatabase.js';
-import { runClosedLoop, runOpenLoop, type LoadResult } from './lib/loadGenerator.js';
+import { createLoadAgent, runClosedLoop, runOpenLoop, type LoadResult } from './lib/loadGenerator.js';
 import { latencyRows, mb, ms, num, printSummary, target, type Row } from './lib/printSummary.js';
 import {
   describeCpuShares,
@@ -30,6 +30,10 @@ const flags = readFlags('bench:ingest', {
   customers: { default: 1000, help: 'distinct customers the messages come from' },
   concurrency: { default: 8, help: 'WORKER_CONCURRENCY of the server' },
   mps: { default: 80, help: 'WHATSAPP_MPS of the server (its replies go to the local stub)' },
+  'cold-connections': {
+    default: false,
+    help: 'start the measured phase with no connection instead of going on with the warm-up ones',
+  },
   'cpu-prof': { default: false, help: 'write a CPU profile of the server to bench/out/cpu-prof/' },
 });
 
@@ -97,12 +101,18 @@ runBench('bench:ingest', timeoutMs, async () => {
     `server pid ${server.pid} on ${server.url}, database ${db.name}; warm-up ${flags.warmup} s, then ${flags.rate} req/s for ${flags.seconds} s`,
   );
 
-  await runOpenLoop({
+  // A sender keeps its connections from one second to the next: the measured phase goes on with
+  // the warm-up's and opens more only when answers are slower than requests arrive.
+  const agent = createLoadAgent();
+  onCleanup('close load connections', () => agent.destroy());
+  const warmup = await runOpenLoop({
     url: webhookUrl,
     rate: Math.max(1, flags.rate / 4),
     seconds: flags.warmup,
     request: (i) => oneMessage(1_000_000 + i),
+    agent,
   });
+  if (flags['cold-connections']) agent.destroy();
 
   const stored0 = await countRows(db.pool, 'inbound_events');
   const openCpu = sampleProcess(server.pid);
@@ -112,7 +122,9 @@ runBench('bench:ingest', timeoutMs, async () => {
     rate: flags.rate,
     seconds: flags.seconds,
     request: oneMessage,
+    ...(flags['cold-connections'] ? {} : { agent }),
   });
+  agent.destroy();
   const openUse = openCpu.finish();
   const openCores = openShares.finish();
   const storedOpen = (await settleCount(db.pool)) - stored0;
@@ -173,6 +185,13 @@ runBench('bench:ingest', timeoutMs, async () => {
       p99: target(`≤ ${TARGET_P99_MS} ms at 1,000 req/s`, acks.p99 <= TARGET_P99_MS),
     }),
     ['non-200 answers', num(failures(open)), failureNote(open) || undefined],
+    [
+      'connections opened',
+      num(open.connectionsOpened),
+      flags['cold-connections']
+        ? 'the phase started with none (--cold-connections)'
+        : `the phase went on with the warm-up's ${warmup.connectionsOpened}`,
+    ],
     ['events stored', num(storedOpen), `of ${open.sent} sent`],
     ['generator lag p99 / max', `${ms(lag.p99)} / ${ms(lag.max)}`, 'late writes vs the fixed schedule'],
     cpuRow(openUse, open.ok, 'request'),

@@ -25,6 +25,8 @@ export interface LoadResult {
   lastDoneAt: number;
   /** Some error messages, for the report. */
   errorSamples: string[];
+  /** Connections the generator opened for this run (kept-alive ones from an earlier run not counted). */
+  connectionsOpened: number;
 }
 
 interface Target {
@@ -53,8 +55,11 @@ function emptyResult(): LoadResult {
     lastSentAt: Number.NaN,
     lastDoneAt: Number.NaN,
     errorSamples: [],
+    connectionsOpened: 0,
   };
 }
+
+const seenSockets = new WeakSet<object>();
 
 /** One POST; resolves (never rejects) when answered, failed or aborted. */
 function post(
@@ -111,6 +116,11 @@ function post(
       req.destroy();
     }, timeoutMs);
     inFlight.add(req);
+    req.once('socket', (socket) => {
+      if (seenSockets.has(socket)) return;
+      seenSockets.add(socket);
+      result.connectionsOpened++;
+    });
     req.once('error', (error) => settle(error.message));
     req.end(request.body);
   });
@@ -126,6 +136,11 @@ export interface OpenLoopOptions {
   /** Told when request i is written (performance.now()). */
   onSent?: (i: number, at: number) => void;
   maxSockets?: number;
+  /**
+   * Keep-alive connections to go on with, such as a warm-up's; the caller destroys it. Without
+   * it the run starts with no connection and opens its own (`maxSockets`).
+   */
+  agent?: http.Agent;
   timeoutMs?: number;
   /** How long to wait for answers after the last request is written before aborting the rest. */
   drainMs?: number;
@@ -138,7 +153,7 @@ export interface OpenLoopOptions {
  */
 export async function runOpenLoop(options: OpenLoopOptions): Promise<LoadResult> {
   const target = parseTarget(options.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 });
+  const agent = options.agent ?? createLoadAgent(options.maxSockets);
   const result = emptyResult();
   const inFlight = new Set<http.ClientRequest>();
   const pending: Promise<void>[] = [];
@@ -167,8 +182,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<LoadResult>
   await Promise.race([Promise.all(pending), sleep(options.drainMs ?? 15_000)]);
   for (const req of inFlight) req.destroy(new Error('still unanswered when the drain time ran out'));
   await Promise.all(pending);
-  agent.destroy();
+  if (!options.agent) agent.destroy();
   return result;
+}
+
+/** A keep-alive connection pool for `runOpenLoop`, opening at most `maxSockets` (256) connections. */
+export function createLoadAgent(maxSockets = 256): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets });
 }
 
 export interface ClosedLoopOptions {
