@@ -5,18 +5,22 @@
  * PostgreSQL runs on. When webhooks arrive more than twice as fast as the worker has ever taken
  * events, the queue grows whatever the worker does and its turns answer late in any case; at full
  * concurrency it would only make every acknowledgement wait behind turns as well. During such a
- * flood a slow commit halves the turns the worker may run at once (never below one, so replies
- * keep flowing), and each quiet interval gives one back. A commit counts as slow against the
- * target and against twice what the quickest commits take, so a database that is simply far away
- * does not hold the worker back. Below the flood rate, a second without webhooks, or an
- * event taken without waiting gives all turns back. See docs/decisions/0013-acknowledgements-first.md.
+ * flood a slow commit halves the turns the worker may run at once; below one turn it halves the
+ * share of the time a single turn may run, never below a quarter, so replies keep flowing. Each
+ * quiet interval gives some back. A commit counts as slow against the target and against twice
+ * what the quickest commits take, so a database that is simply far away does not hold the worker
+ * back. Below the flood rate, a second without webhooks, or an event taken without waiting gives
+ * all turns back. See docs/decisions/0013-acknowledgements-first.md.
  */
 export interface IngestPriority {
   /** A webhook's `events` took `ms` from reaching the writer to their commit. */
   observeCommit(ms: number, events: number): void;
   /** The worker took an event that had been due for `waitedMs`. */
   observeTaken(waitedMs: number): void;
-  /** Turns the worker may run at once now, from 1 to `maxTurns`. */
+  /**
+   * Turns the worker may run at once now, from `maxTurns` down to 1, then below one as the share
+   * of the time a single turn may run (1/2, then 1/4).
+   */
   turns(): number;
 }
 
@@ -39,6 +43,8 @@ const CUT_EVERY_MS = 50;
 const GROW_EVERY_MS = 250;
 /** Without webhooks for this long, nothing competes. */
 const QUIET_MS = 1_000;
+/** The smallest share of the time a single turn may run: replies slow down but keep flowing. */
+const MIN_SHARE = 1 / 4;
 /** Weight of each window in the usual commit time (about a second's memory). */
 const USUAL_WEIGHT = 0.1;
 
@@ -84,7 +90,7 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       lastSlow = at;
       if (!flood || at - lastCut < CUT_EVERY_MS) return;
       lastCut = at;
-      allowed = Math.max(1, Math.floor(allowed / 2));
+      allowed = allowed > 1 ? Math.max(1, Math.floor(allowed / 2)) : Math.max(MIN_SHARE, allowed / 2);
     },
     observeTaken(waitedMs) {
       window.taken += 1;
@@ -99,7 +105,7 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
         flood = false;
         allowed = maxTurns;
       } else if (allowed < maxTurns && at - Math.max(lastSlow, grownAt) >= GROW_EVERY_MS) {
-        allowed += 1;
+        allowed = allowed < 1 ? allowed * 2 : allowed + 1;
         grownAt = at;
       }
       return allowed;

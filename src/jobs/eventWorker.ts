@@ -26,10 +26,15 @@ export interface EventWorkerOptions {
   idleMs?: number;
   /** Off: nothing runs until drain() is called (tests). */
   autoStart?: boolean;
-  /** Turns that may run at once now, at most `concurrency`; asked every round. */
+  /**
+   * Turns that may run at once now, at most `concurrency`; asked every round. Below one it is the
+   * share of the time one turn may run: after a turn the worker rests until the share is kept.
+   */
   turns?: () => number;
   /** Told, for each event taken, how long it had been due: how far behind the worker is. */
   onTaken?: (waitedMs: number) => void;
+  /** Monotonic milliseconds, for the rest between turns; `performance.now()` unless a test sets it. */
+  now?: () => number;
   /** Told after each committed turn, so the sender can start at once. */
   onProcessed?: (event: InboundEventRow) => void;
 }
@@ -52,6 +57,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
   const clock: Clock = deps.clock;
   const logger: Logger = deps.logger;
   const metrics: Metrics = deps.metrics;
+  const monotonic = options.now ?? (() => performance.now());
 
   /**
    * Understands a text message before the turn's transaction, because an LLM call can take
@@ -84,12 +90,21 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
     }
   }
 
-  async function processHead(head: { id: number; conversationId: string | null }): Promise<boolean> {
+  /** When a turn may start again, while the worker runs at a share of one turn (see `turns`). */
+  let restUntil = 0;
+  let restTimer: NodeJS.Timeout | null = null;
+
+  async function processHead(
+    head: { id: number; conversationId: string | null },
+    share = 1,
+  ): Promise<boolean> {
     let kind = 'unknown';
     // Before understanding ahead: a model's answer time is not time the event spent queued.
     const pickedAt = clock.now().getTime();
     try {
       const understood = await understandAhead(head.id);
+      // The rest is measured on the turn's own work: a model's answer time costs this server nothing.
+      const turnStarted = monotonic();
       const handled = await db.transaction(async (tx) => {
         const event = await lockPendingEvent(tx as unknown as Db, head, id, clock.now());
         if (!event) return null;
@@ -99,6 +114,10 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
         await markEventDone(tx as unknown as Db, event.id);
         return event;
       });
+      if (share < 1) {
+        const at = monotonic();
+        restUntil = at + (at - turnStarted) * (1 / share - 1);
+      }
       if (handled) {
         metrics.eventsProcessed.inc({ kind, outcome: 'done' });
         options.onProcessed?.(handled);
@@ -140,8 +159,17 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
   let known: { id: number; conversationId: string | null }[] = [];
 
   async function round(): Promise<boolean> {
-    const limit = Math.min(concurrency, options.turns?.() ?? concurrency);
+    const allowed = Math.min(concurrency, options.turns?.() ?? concurrency);
+    const limit = Math.max(1, Math.floor(allowed));
     if (inFlight.size >= limit) return false;
+    const resting = restUntil - monotonic();
+    if (allowed < 1 && resting > 0) {
+      restTimer ??= setTimeout(() => {
+        restTimer = null;
+        loop?.wake();
+      }, resting);
+      return false;
+    }
     if (known.length < limit - inFlight.size) known = await findDueHeads(db, clock.now(), concurrency * 4);
     let started = 0;
     const left: typeof known = [];
@@ -155,7 +183,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
       if (inFlight.has(key)) continue;
       inFlight.add(key);
       started++;
-      void processHead(head)
+      void processHead(head, allowed)
         .catch((error) => logger.error({ err: error }, 'worker failed to record an event outcome'))
         .finally(() => {
           inFlight.delete(key);
@@ -178,6 +206,7 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
     wake: () => loop?.wake(),
     async stop() {
       await loop?.stop();
+      if (restTimer) clearTimeout(restTimer);
       while (inFlight.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
     },
     async drain() {

@@ -52,21 +52,22 @@ describe('acknowledgements before turns', () => {
     expect(new Set(allowed)).toEqual(new Set([8]));
   });
 
-  test('webhooks arriving at more than twice its best rate halve the turns on slow commits, never below one', () => {
+  test('webhooks arriving at more than twice its best rate halve the turns on slow commits, down to a quarter of one', () => {
     const { clock, priority } = setUp();
     const allowed = drive(priority, clock, { ms: 1_000, ...flood });
     expect(allowed.slice(0, 10)).toEqual(Array(10).fill(8));
-    expect(allowed).toEqual(expect.arrayContaining([4, 2, 1]));
-    expect(allowed.slice(-50)).toEqual(Array(50).fill(1));
+    expect(allowed).toEqual(expect.arrayContaining([4, 2, 1, 0.5]));
+    expect(allowed.slice(-50)).toEqual(Array(50).fill(0.25));
   });
 
-  test('during a flood, commits back on time give one turn back per quarter second', () => {
+  test('during a flood, commits back on time give turns back each quarter second: the share doubles up to one, then one more', () => {
     const { clock, priority } = setUp();
     drive(priority, clock, { ms: 1_000, ...flood });
-    const allowed = drive(priority, clock, { ms: 1_000, ...flood, commitMs: 5 });
-    expect(allowed[0]).toBe(1);
-    expect(allowed[24]).toBe(2);
-    expect(allowed[49]).toBe(3);
+    const allowed = drive(priority, clock, { ms: 1_500, ...flood, commitMs: 5 });
+    expect(allowed[0]).toBe(0.25);
+    expect(allowed[24]).toBe(0.5);
+    expect(allowed[49]).toBe(1);
+    expect(allowed[74]).toBe(2);
     expect(allowed.at(-1)).toBe(5);
   });
 
