@@ -5,12 +5,12 @@
  * PostgreSQL runs on. When webhooks arrive more than twice as fast as the worker has ever taken
  * events, the queue grows whatever the worker does and its turns answer late in any case; at full
  * concurrency it would only make every acknowledgement wait behind turns as well. During such a
- * flood a slow commit halves the turns the worker may run at once; below one turn it halves the
- * share of the time a single turn may run, never below a quarter, so replies keep flowing. Each
- * quiet interval gives some back. A commit counts as slow against the target and against twice
- * what the quickest commits take, so a database that is simply far away does not hold the worker
- * back. Below the flood rate, a second without webhooks, or an event taken without waiting gives
- * all turns back. See docs/decisions/0013-acknowledgements-first.md.
+ * flood a slow commit halves the turns the worker may run at once; below one turn, once the worker
+ * is a second behind, it halves the share of the time a single turn may run, never below a
+ * quarter, so replies keep flowing. Each quiet interval gives some back. A commit counts as slow
+ * against the target and against twice what the quickest commits take, so a database that is
+ * simply far away does not hold the worker back. Below the flood rate, a second without webhooks,
+ * or an event taken without waiting gives all turns back. See docs/decisions/0013-acknowledgements-first.md.
  */
 export interface IngestPriority {
   /** A webhook's `events` took `ms` from reaching the writer to their commit. */
@@ -45,6 +45,11 @@ const GROW_EVERY_MS = 250;
 const QUIET_MS = 1_000;
 /** The smallest share of the time a single turn may run: replies slow down but keep flowing. */
 const MIN_SHARE = 1 / 4;
+/**
+ * Below one turn only once the worker takes events this late: a load step that merely looks like
+ * a flood (the worker soon takes what arrives) must not cost its first replies a rest.
+ */
+const BEHIND_MS = 1_000;
 /** Weight of each window in the usual commit time (about a second's memory). */
 const USUAL_WEIGHT = 0.1;
 
@@ -67,6 +72,8 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
   let lastSlow = -Infinity;
   let lastSeen = -Infinity;
   let grownAt = -Infinity;
+  /** How long the last event the worker took had been due. */
+  let lastWaitedMs = 0;
 
   const closeWindow = (at: number) => {
     const seconds = (at - window.start) / 1000;
@@ -90,10 +97,12 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       lastSlow = at;
       if (!flood || at - lastCut < CUT_EVERY_MS) return;
       lastCut = at;
-      allowed = allowed > 1 ? Math.max(1, Math.floor(allowed / 2)) : Math.max(MIN_SHARE, allowed / 2);
+      if (allowed > 1) allowed = Math.max(1, Math.floor(allowed / 2));
+      else if (lastWaitedMs >= BEHIND_MS) allowed = Math.max(MIN_SHARE, allowed / 2);
     },
     observeTaken(waitedMs) {
       window.taken += 1;
+      lastWaitedMs = waitedMs;
       if (waitedMs > CAUGHT_UP_MS) return;
       flood = false;
       allowed = maxTurns;

@@ -60,6 +60,13 @@ describe('acknowledgements before turns', () => {
     expect(allowed.slice(-50)).toEqual(Array(50).fill(0.25));
   });
 
+  test('a flood the worker is less than a second behind keeps one whole turn', () => {
+    const { clock, priority } = setUp();
+    const allowed = drive(priority, clock, { ms: 1_000, ...flood, waitedMs: 400 });
+    expect(allowed).toEqual(expect.arrayContaining([4, 2, 1]));
+    expect(Math.min(...allowed)).toBe(1);
+  });
+
   test('during a flood, commits back on time give turns back each quarter second: the share doubles up to one, then one more', () => {
     const { clock, priority } = setUp();
     drive(priority, clock, { ms: 1_000, ...flood });
