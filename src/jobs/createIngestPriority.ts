@@ -6,7 +6,7 @@
  * events, the queue grows whatever the worker does and its turns answer late in any case; at full
  * concurrency it would only make every acknowledgement wait behind turns as well. During such a
  * flood a slow commit halves the turns the worker may run at once; below one turn, once the worker
- * is a second behind, it halves the share of the time a single turn may run, never below a
+ * is five seconds behind, it halves the share of the time a single turn may run, never below a
  * quarter, so replies keep flowing. Each quiet interval gives some back. A commit counts as slow
  * against the target and against twice what the quickest commits take, so a database that is
  * simply far away does not hold the worker back. Below the flood rate, a second without webhooks,
@@ -46,10 +46,11 @@ const QUIET_MS = 1_000;
 /** The smallest share of the time a single turn may run: replies slow down but keep flowing. */
 const MIN_SHARE = 1 / 4;
 /**
- * Below one turn only once the worker takes events this late: a load step that merely looks like
- * a flood (the worker soon takes what arrives) must not cost its first replies a rest.
+ * Below one turn only once the worker takes events this late: a worker that is busy but follows
+ * (a load step, a first campaign, fifty staff pages open) is never seconds behind for long, and
+ * resting there would only delay its replies. A real flood builds such a backlog within seconds.
  */
-const BEHIND_MS = 1_000;
+const BEHIND_MS = 5_000;
 /** Weight of each window in the usual commit time (about a second's memory). */
 const USUAL_WEIGHT = 0.1;
 
