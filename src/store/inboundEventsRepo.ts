@@ -33,18 +33,23 @@ export type ArrivingEvent = Pick<
  */
 export async function storeArrivingEvents(db: Db, events: ArrivingEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
-  const batch = JSON.stringify(
-    events.map((event) => ({
-      source: event.source,
-      kind: event.kind,
-      external_id: event.externalId,
-      conversation_id: event.conversationId ?? null,
-      payload: event.payload,
-      status: event.status ?? 'pending',
-      received_at: event.receivedAt.toISOString(),
-    })),
-  );
-  const rows = await queryRows<{ external_id: string }>(
+  const rows = events.map((event) => ({
+    source: event.source,
+    kind: event.kind,
+    external_id: event.externalId,
+    conversation_id: event.conversationId ?? null,
+    payload: event.payload,
+    status: event.status ?? 'pending',
+    received_at: event.receivedAt.toISOString(),
+  }));
+  let batch = JSON.stringify(rows);
+  // PostgreSQL's jsonb cannot hold U+0000. One such character in a message would fail the whole
+  // batch's insert, and Meta would deliver it again for days: it is stored as U+FFFD instead.
+  if (batch.includes('\\u0000'))
+    batch = JSON.stringify(rows, (_key, value: unknown) =>
+      typeof value === 'string' ? value.replaceAll('\u0000', '\ufffd') : value,
+    );
+  const stored = await queryRows<{ external_id: string }>(
     db,
     sql`INSERT INTO inbound_events
           (source, kind, external_id, conversation_id, payload, status, received_at, next_attempt_at)
@@ -54,7 +59,7 @@ export async function storeArrivingEvents(db: Db, events: ArrivingEvent[]): Prom
         ON CONFLICT (external_id) DO NOTHING
         RETURNING external_id`,
   );
-  return rows.map((row) => row.external_id);
+  return stored.map((row) => row.external_id);
 }
 
 /**

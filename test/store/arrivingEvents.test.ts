@@ -55,6 +55,28 @@ describe.each(storeKinds)('storing arriving events on %s', (_kind, open) => {
     expect(rows.every((r) => r.attempts === 0 && r.source === 'whatsapp')).toBe(true);
   });
 
+  test('a NUL character, which jsonb cannot hold, is stored as U+FFFD without failing the batch', async () => {
+    const event = (externalId: string, body: string) => ({
+      source: 'whatsapp' as const,
+      kind: 'message',
+      externalId,
+      conversationId: 'A',
+      payload: { text: { body } },
+      receivedAt: at,
+    });
+    const stored = await storeArrivingEvents(store.db, [
+      event('w1', 'a\u0000b'),
+      // Typed as text, a backslash and "u0000" is no NUL and stays as it is.
+      event('w2', 'see \\u0000 here'),
+    ]);
+    expect(stored).toEqual(['w1', 'w2']);
+    const rows = await store.db.select().from(inboundEvents).orderBy(asc(inboundEvents.id));
+    expect(rows.map((r) => (r.payload as { text: { body: string } }).text.body)).toEqual([
+      'a\ufffdb',
+      'see \\u0000 here',
+    ]);
+  });
+
   test('a repeat, stored before or in the same batch, is dropped and not reported as new', async () => {
     const event = (externalId: string) => ({
       source: 'whatsapp' as const,
