@@ -4,20 +4,6 @@ import { inboundEvents, type InboundEventRow } from './schema.js';
 
 export type NewInboundEvent = typeof inboundEvents.$inferInsert;
 
-/**
- * Stores events, due from `now`; the database's unique key on `external_id` drops repeats inside the same statement.
- * @returns how many were new.
- */
-export async function insertInboundEvents(db: Db, rows: NewInboundEvent[], now: Date): Promise<number> {
-  if (rows.length === 0) return 0;
-  const inserted = await db
-    .insert(inboundEvents)
-    .values(rows.map((row) => ({ receivedAt: now, nextAttemptAt: now, ...row })))
-    .onConflictDoNothing({ target: inboundEvents.externalId })
-    .returning({ id: inboundEvents.id });
-  return inserted.length;
-}
-
 /** An event as a webhook brings it, with its own arrival time. */
 export type ArrivingEvent = Pick<
   NewInboundEvent,
@@ -60,6 +46,22 @@ export async function storeArrivingEvents(db: Db, events: ArrivingEvent[]): Prom
         RETURNING external_id`,
   );
   return stored.map((row) => row.external_id);
+}
+
+/**
+ * Stores events that all arrive `now` (timers, staff, payments, the API), the same way.
+ * @returns how many were new.
+ */
+export async function insertInboundEvents(
+  db: Db,
+  rows: Omit<ArrivingEvent, 'receivedAt'>[],
+  now: Date,
+): Promise<number> {
+  const stored = await storeArrivingEvents(
+    db,
+    rows.map((row) => ({ ...row, receivedAt: now })),
+  );
+  return stored.length;
 }
 
 /**

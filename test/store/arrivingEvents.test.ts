@@ -1,5 +1,5 @@
 import { asc } from 'drizzle-orm';
-import { inboundEvents, storeArrivingEvents } from '../../src/store/index.js';
+import { inboundEvents, insertInboundEvents, storeArrivingEvents } from '../../src/store/index.js';
 import { resetStore, storeKinds, type TestStore } from '../helpers/stores.js';
 
 describe.each(storeKinds)('storing arriving events on %s', (_kind, open) => {
@@ -70,10 +70,14 @@ describe.each(storeKinds)('storing arriving events on %s', (_kind, open) => {
       event('w2', 'see \\u0000 here'),
     ]);
     expect(stored).toEqual(['w1', 'w2']);
+    // Events stored by the rest of the product (staff, payments, timers) go the same way.
+    const { receivedAt: _, ...staffEvent } = event('s1', 'note\u0000');
+    expect(await insertInboundEvents(store.db, [{ ...staffEvent, source: 'staff' }], at)).toBe(1);
     const rows = await store.db.select().from(inboundEvents).orderBy(asc(inboundEvents.id));
     expect(rows.map((r) => (r.payload as { text: { body: string } }).text.body)).toEqual([
       'a\ufffdb',
       'see \\u0000 here',
+      'note\ufffd',
     ]);
   });
 
