@@ -34,6 +34,11 @@ const flags = readFlags('bench:ingest', {
     default: false,
     help: 'start the measured phase with no connection instead of going on with the warm-up ones',
   },
+  drain: {
+    default: false,
+    help: 'after the open loop, wait (at most 180 s) until the worker has taken every event, and print how long that took',
+  },
+  'by-second': { default: false, help: "also print the open loop's acknowledgements second by second" },
   'cpu-prof': { default: false, help: 'write a CPU profile of the server to bench/out/cpu-prof/' },
 });
 
@@ -76,6 +81,38 @@ async function settleCount(pool: pg.Pool): Promise<number> {
   return last;
 }
 
+/**
+ * The open loop's acknowledgements by the second their request was written in, with the
+ * generator's own lateness: whether slow answers are spread out or come in a few episodes.
+ */
+function printBySecond(result: LoadResult, perSecond: number): void {
+  const seconds = new Map<number, number[]>();
+  result.latencies.forEach((latency, index) => {
+    const second = Math.floor(((result.latencySentAt[index] ?? 0) - result.firstSentAt) / 1000);
+    const inSecond = seconds.get(second) ?? [];
+    inSecond.push(latency);
+    seconds.set(second, inSecond);
+  });
+  const columns = ['second', 'acks', 'p50 ms', 'p99 ms', 'max ms', `> ${TARGET_P99_MS} ms`, 'gen. lag max'];
+  const line = (values: (string | number)[]) => values.map((v) => String(v).padStart(12)).join('');
+  console.log(line(columns));
+  for (const [second, latencies] of [...seconds].sort(([a], [b]) => a - b)) {
+    const acks = summarize(latencies);
+    const lag = summarize(result.sendLag.slice(second * perSecond, (second + 1) * perSecond));
+    console.log(
+      line([
+        second,
+        latencies.length,
+        ms(acks.p50),
+        ms(acks.p99),
+        ms(acks.max),
+        latencies.filter((latency) => latency > TARGET_P99_MS).length,
+        ms(lag.max),
+      ]),
+    );
+  }
+}
+
 const cpuRow = (use: ReturnType<ProcessSampler['finish']>, count: number, per: string): Row => [
   'server CPU (worker included)',
   `${num((use.cpuMs / use.wallMs) * 100)}% of a core`,
@@ -115,6 +152,7 @@ runBench('bench:ingest', timeoutMs, async () => {
   if (flags['cold-connections']) agent.destroy();
 
   const stored0 = await countRows(db.pool, 'inbound_events');
+  const takenBeforeOpen = await countRows(db.pool, 'inbound_events', "status <> 'pending'");
   const openCpu = sampleProcess(server.pid);
   const openShares = sampleCpuShares(server.pid);
   const open = await runOpenLoop({
@@ -125,15 +163,28 @@ runBench('bench:ingest', timeoutMs, async () => {
     ...(flags['cold-connections'] ? {} : { agent }),
   });
   agent.destroy();
+  const takenInOpen = (await countRows(db.pool, 'inbound_events', "status <> 'pending'")) - takenBeforeOpen;
   const openUse = openCpu.finish();
   const openCores = openShares.finish();
   const storedOpen = (await settleCount(db.pool)) - stored0;
   const acks = summarize(open.latencies);
+  if (flags['by-second']) printBySecond(open, flags.rate);
   const lag = summarize(open.sendLag);
   const backlogAfterOpen = await countRows(db.pool, 'inbound_events', "status = 'pending'");
   console.log(
     `open-loop phase done: ${open.ok} acknowledged, ${storedOpen} events stored, ${backlogAfterOpen} waiting for the worker`,
   );
+  let drainedMs: number | null = null;
+  if (flags.drain) {
+    // From the last webhook's answer until no stored event waits for the worker any more.
+    await waitFor(
+      async () => (await countRows(db.pool, 'inbound_events', "status = 'pending'")) === 0,
+      180_000,
+      100,
+    );
+    drainedMs = performance.now() - open.lastDoneAt;
+    console.log(`backlog drained ${(drainedMs / 1000).toFixed(1)} s after the last acknowledgement`);
+  }
 
   const saturation: {
     batch: number;
@@ -193,6 +244,20 @@ runBench('bench:ingest', timeoutMs, async () => {
         : `the phase went on with the warm-up's ${warmup.connectionsOpened}`,
     ],
     ['events stored', num(storedOpen), `of ${open.sent} sent`],
+    [
+      'events the worker took meanwhile',
+      num(takenInOpen),
+      `${num(takenInOpen / flags.seconds)}/s; ${num(backlogAfterOpen)} still waiting at the end`,
+    ],
+    ...(drainedMs === null
+      ? []
+      : [
+          [
+            'backlog drained after',
+            `${(drainedMs / 1000).toFixed(1)} s`,
+            'from the last acknowledgement (--drain)',
+          ] as Row,
+        ]),
     ['generator lag p99 / max', `${ms(lag.p99)} / ${ms(lag.max)}`, 'late writes vs the fixed schedule'],
     cpuRow(openUse, open.ok, 'request'),
     ['CPU use (cores)', ...describeCpuShares(openCores)],

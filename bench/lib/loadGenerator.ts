@@ -17,6 +17,8 @@ export interface LoadResult {
   errors: number;
   /** ms from writing the request to the end of a 200 response. */
   latencies: number[];
+  /** performance.now() each of `latencies` was written at, in the same order. */
+  latencySentAt: number[];
   /** ms the generator wrote each request after its scheduled time (open loop only). */
   sendLag: number[];
   /** performance.now() of the first write and of the last response or error. */
@@ -50,6 +52,7 @@ function emptyResult(): LoadResult {
     statuses: new Map(),
     errors: 0,
     latencies: [],
+    latencySentAt: [],
     sendLag: [],
     firstSentAt: Number.NaN,
     lastSentAt: Number.NaN,
@@ -91,6 +94,7 @@ function post(
       } else if (status === 200) {
         result.ok++;
         result.latencies.push(now - sentAt);
+        result.latencySentAt.push(sentAt);
       } else {
         result.statuses.set(status ?? 0, (result.statuses.get(status ?? 0) ?? 0) + 1);
       }

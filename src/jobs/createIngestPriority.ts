@@ -3,14 +3,16 @@
  *
  * Both share the server's event loop, its database connections and, on a small machine, the CPUs
  * PostgreSQL runs on. When webhooks arrive more than twice as fast as the worker has ever taken
- * events, the queue grows whatever the worker does and its turns answer late in any case; at full
- * concurrency it would only make every acknowledgement wait behind turns as well. During such a
- * flood a slow commit halves the turns the worker may run at once; below one turn, once the worker
- * is five seconds behind, it halves the share of the time a single turn may run, never below a
- * quarter, so replies keep flowing. Each quiet interval gives some back. A commit counts as slow
- * against the target and against twice what the quickest commits take, so a database that is
- * simply far away does not hold the worker back. Below the flood rate, a second without webhooks,
- * or an event taken without waiting gives all turns back. See docs/decisions/0013-acknowledgements-first.md.
+ * events, or a quarter faster once it is a second behind, the queue grows whatever the worker does
+ * and its turns answer late in any case; at full concurrency it would only make every
+ * acknowledgement wait behind turns as well. During such a flood a slow commit halves the turns the
+ * worker may run at once; below one turn, once the worker is five seconds behind, it halves the
+ * share of the time a single turn may run, never below a quarter, so replies keep flowing. Each
+ * quiet interval gives some back: a quarter second, a whole one once the worker is a second
+ * behind. A commit counts as slow against the target and against twice what the quickest commits
+ * take, so a database that is simply far away does not hold the worker back. Below the flood rate,
+ * a second without webhooks, or an event taken without waiting gives all turns back. See
+ * docs/decisions/0013-acknowledgements-first.md.
  */
 export interface IngestPriority {
   /** A webhook's `events` took `ms` from reaching the writer to their commit. */
@@ -35,12 +37,24 @@ export interface IngestPriorityOptions {
 const WINDOW_MS = 100;
 /** Webhooks this many times faster than the worker's best is a flood it cannot follow. */
 const FLOOD_FACTOR = 2;
+/**
+ * A worker this far behind already has not followed; then webhooks this many times faster than
+ * its best are a flood too. Its best is a maximum over short windows, above what it sustains, so
+ * arrivals that vary around a rate it does follow stay below it.
+ */
+const BEHIND_FLOOD_MS = 1_000;
+const BEHIND_FLOOD_FACTOR = 1.25;
 /** An event taken within this long of being due means the worker has caught up. */
 const CAUGHT_UP_MS = 50;
 /** Halving at most this often: the webhooks of one stall all report it. */
 const CUT_EVERY_MS = 50;
 /** One more turn per this long without a slow commit. */
 const GROW_EVERY_MS = 250;
+/**
+ * Slower once the worker is behind in a flood: turns weigh on commits only after a while, and a
+ * quick climb back reached five or six turns before the first slow commit said it was too many.
+ */
+const GROW_BEHIND_EVERY_MS = 1_000;
 /** Without webhooks for this long, nothing competes. */
 const QUIET_MS = 1_000;
 /** The smallest share of the time a single turn may run: replies slow down but keep flowing. */
@@ -79,7 +93,8 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
   const closeWindow = (at: number) => {
     const seconds = (at - window.start) / 1000;
     bestRate = Math.max(bestRate, window.taken / seconds);
-    flood = bestRate > 0 && window.arrived / seconds > FLOOD_FACTOR * bestRate;
+    const factor = lastWaitedMs >= BEHIND_FLOOD_MS ? BEHIND_FLOOD_FACTOR : FLOOD_FACTOR;
+    flood = bestRate > 0 && window.arrived / seconds > factor * bestRate;
     if (!flood) allowed = maxTurns;
     if (window.fastestMs < Infinity) {
       const fastest = window.fastestMs;
@@ -114,7 +129,11 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       if (at - lastSeen >= QUIET_MS) {
         flood = false;
         allowed = maxTurns;
-      } else if (allowed < maxTurns && at - Math.max(lastSlow, grownAt) >= GROW_EVERY_MS) {
+      } else if (
+        allowed < maxTurns &&
+        at - Math.max(lastSlow, grownAt) >=
+          (flood && lastWaitedMs >= BEHIND_FLOOD_MS ? GROW_BEHIND_EVERY_MS : GROW_EVERY_MS)
+      ) {
         allowed = allowed < 1 ? allowed * 2 : allowed + 1;
         grownAt = at;
       }

@@ -67,22 +67,50 @@ describe('acknowledgements before turns', () => {
     expect(Math.min(...allowed)).toBe(1);
   });
 
-  test('during a flood, commits back on time give turns back each quarter second: the share doubles up to one, then one more', () => {
+  test('a worker a second behind is in a flood at a quarter above its best rate, not only at twice', () => {
+    // 500/s against the 300/s it managed: under twice, so a worker still following is let be.
+    const following = setUp();
+    const notBehind = drive(following.priority, following.clock, {
+      ms: 1_000,
+      ...flood,
+      arrive: 5,
+      waitedMs: 500,
+    });
+    expect(new Set(notBehind)).toEqual(new Set([8]));
+
+    const behind = setUp();
+    const allowed = drive(behind.priority, behind.clock, { ms: 1_000, ...flood, arrive: 5, waitedMs: 1_500 });
+    expect(allowed).toEqual(expect.arrayContaining([4, 2, 1]));
+    expect(Math.min(...allowed)).toBe(1);
+  });
+
+  test('during a flood the worker is behind in, commits back on time give a turn back each second: the share doubles up to one, then one more', () => {
     const { clock, priority } = setUp();
     drive(priority, clock, { ms: 1_000, ...flood });
-    const allowed = drive(priority, clock, { ms: 1_500, ...flood, commitMs: 5 });
+    const allowed = drive(priority, clock, { ms: 3_500, ...flood, commitMs: 5 });
     expect(allowed[0]).toBe(0.25);
-    expect(allowed[24]).toBe(0.5);
-    expect(allowed[49]).toBe(1);
-    expect(allowed[74]).toBe(2);
+    expect(allowed[98]).toBe(0.25);
+    expect(allowed[99]).toBe(0.5);
+    expect(allowed[199]).toBe(1);
+    expect(allowed[299]).toBe(2);
+    expect(allowed.at(-1)).toBe(2);
+  });
+
+  test('during a flood the worker is under a second behind, turns come back each quarter second', () => {
+    const { clock, priority } = setUp();
+    drive(priority, clock, { ms: 1_000, ...flood, waitedMs: 500 });
+    const allowed = drive(priority, clock, { ms: 1_000, ...flood, commitMs: 5, waitedMs: 500 });
+    expect(allowed[0]).toBe(1);
+    expect(allowed[24]).toBe(2);
+    expect(allowed[49]).toBe(3);
     expect(allowed.at(-1)).toBe(5);
   });
 
   test('all turns come back when webhooks slow down, stop for a second, or the worker catches up', () => {
     const slower = setUp();
     drive(slower.priority, slower.clock, { ms: 1_000, ...flood });
-    // 500/s is under twice the 300/s it managed before.
-    expect(drive(slower.priority, slower.clock, { ms: 200, ...flood, arrive: 5 }).at(-1)).toBe(8);
+    // 300/s is no more than it managed before, though it is still six seconds behind.
+    expect(drive(slower.priority, slower.clock, { ms: 200, ...flood, arrive: 3 }).at(-1)).toBe(8);
 
     const stopped = setUp();
     drive(stopped.priority, stopped.clock, { ms: 1_000, ...flood });
