@@ -26,6 +26,7 @@ import type { WhatsAppTemplate } from './loadWhatsAppTemplates.js';
 import { normalizePhone } from './normalizePhone.js';
 import { funnelCsv, readFunnel } from './readFunnel.js';
 import { normalizeRefCode, REF_CODE } from './refCode.js';
+import { jsonBody } from '../server/jsonBody.js';
 
 export interface CampaignsRouterOptions {
   db: Db;
@@ -97,8 +98,8 @@ export function campaignsRouter(options: CampaignsRouterOptions): Router {
   const router = express.Router();
   router.use(['/campaigns', '/broadcasts', '/contacts', '/templates', '/flows'], options.auth);
   // A CSV audience travels in the broadcast body; everything else is small.
-  router.use('/broadcasts', express.json({ limit: '6mb' }));
-  router.use(['/campaigns', '/contacts'], express.json({ limit: '100kb' }));
+  router.use('/broadcasts', jsonBody('6mb'));
+  router.use(['/campaigns', '/contacts'], jsonBody('100kb'));
 
   const view = (campaign: CampaignRow) => ({
     ...campaign,

@@ -47,6 +47,7 @@ import type { QuickReply } from './loadQuickReplies.js';
 import { renderTemplateBody, type WhatsAppTemplate } from './loadWhatsAppTemplates.js';
 import { staffAdminRoutes } from './staffAdminRoutes.js';
 import { paymentLinkBody, preparePaymentLink, type PaymentLinkOptions } from './inboxPayments.js';
+import { jsonBody } from '../server/jsonBody.js';
 
 /** Extra contact-panel sections other modules contribute (payments, orders), keyed by section name. */
 export type ContactSections = (db: Db, conversation: ConversationRow) => Promise<Record<string, unknown>>;
@@ -126,7 +127,7 @@ export function windowOf(
 export function inboxApiRouter(options: InboxApiOptions): Router {
   const { db, clock, hub, feed, metrics } = options;
   const router = express.Router();
-  router.use(express.json({ limit: '100kb' }));
+  router.use(jsonBody('100kb'));
   router.use((_req, res, next) => next(res.locals.principal ? undefined : new NotSignedIn()));
 
   const load = async (id: string) => {

@@ -20,6 +20,7 @@ import {
   normaliseEmail,
   setStaffPassword,
 } from './staffRepo.js';
+import { jsonBody } from '../server/jsonBody.js';
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/inbox');
 
@@ -56,7 +57,7 @@ export function inboxPagesRouter(options: {
   const json = [
     (req: Request, _res: Response, next: express.NextFunction) =>
       next(req.is('application/json') ? undefined : new InvalidPayload('Send the body as application/json')),
-    express.json({ limit: '10kb' }),
+    ...jsonBody('10kb'),
   ];
 
   async function startSession(res: Response, userId: string) {

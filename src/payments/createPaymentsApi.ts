@@ -17,6 +17,7 @@ import type { PaymentRequestPayload } from './handlePaymentQueueEvent.js';
 import { CsvError, createInvoice, importInvoicesCsv, invoiceInput } from './invoices.js';
 import { getPayment, listTransitions, toPaymentFacts } from './paymentsRepo.js';
 import { decideRefund, issueRefund } from './refunds.js';
+import { jsonBody } from '../server/jsonBody.js';
 
 const limit = z.coerce.number().int().min(1).max(200).default(50);
 const paymentsQuery = z.object({
@@ -94,7 +95,7 @@ export function createPaymentsApi(
   onEventStored: () => void,
 ): Router {
   const router = express.Router();
-  router.use(express.json({ limit: '100kb' }));
+  router.use(jsonBody('100kb'));
 
   router.get('/payments', async (req, res) => {
     const q = paymentsQuery.parse(req.query);
@@ -241,6 +242,11 @@ export function createPaymentsApi(
     async (req, res) => {
       if (typeof req.body !== 'string' || req.body.trim() === '')
         throw new InvalidPayload('Send the CSV as the body with Content-Type: text/csv');
+      const nul = req.body.indexOf('\u0000');
+      if (nul >= 0) {
+        const line = req.body.slice(0, nul).split('\n').length;
+        throw new InvalidPayload(`Line ${line} contains the NUL character (U+0000), which cannot be stored`);
+      }
       const confirm = z.enum(['true', 'false']).default('false').parse(req.query.confirm) === 'true';
       try {
         const report = await importInvoicesCsv(db, req.body, { confirm, now: clock.now() });

@@ -14,6 +14,7 @@ import {
 } from '../store/index.js';
 import type { Clock } from '../engine/types.js';
 import { InvalidPayload, NotFound } from './errors.js';
+import { jsonBody } from './jsonBody.js';
 
 const listQuery = z.object({
   mode: z.enum(['bot', 'handoff', 'closed']).optional(),
@@ -30,7 +31,7 @@ const releaseBody = z.object({ closingText: z.string().min(1).max(4096).nullable
 /** The JSON API behind the web pages. Every route needs the API token (mounted behind it). */
 export function apiRouter(db: Db, clock: Clock, onEventStored: () => void): Router {
   const router = express.Router();
-  router.use(express.json({ limit: '100kb' }));
+  router.use(jsonBody('100kb'));
 
   router.get('/conversations', async (req, res) => {
     const query = listQuery.parse(req.query);

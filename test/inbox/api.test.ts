@@ -197,6 +197,9 @@ describe.each(storeKinds)('the inbox API on %s', (_kind, open) => {
     expect(detail.body.contact).toMatchObject({ waId: CUSTOMER, name: 'Sheena Nelson', optedOut: false });
 
     await agent.post(path('/notes'), { text: 'Wants a colour appointment' }).expect(201);
+    const nul = await agent.post(path('/notes'), { text: 'pasted\u0000from a PDF' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.message).toMatch(/^body\.text: contains the NUL character \(U\+0000\)/);
     await agent.put(path('/tags'), { tags: ['VIP', 'colour', 'vip'] }).expect(200);
     expect((await agent.put(path('/tags'), { tags: ['<script>'] })).status).toBe(400);
     const withNotes = await admin.get(path()).expect(200);

@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import request from 'supertest';
 import { loadFacts, storePaymentEvents } from '../../src/payments/index.js';
 import { invoiceOrders, payments } from '../../src/store/index.js';
@@ -88,6 +89,18 @@ describe.each(storeKinds)('invoice orders on %s', (_kind, open) => {
     const listed = await api('get', '/invoices?status=open&waId=447700900123');
     expect(listed.body.invoices.map((i: { reference: string }) => i.reference)).toEqual(['INV-2026-0200']);
     expect((await api('get', '/invoices?status=late')).status).toBe(400);
+
+    // Text PostgreSQL cannot store is refused by name, and nothing is written.
+    const nul = await api('post', '/invoices').send({
+      ...body,
+      reference: 'INV-2026-0201',
+      description: 'Work\u0000shop',
+    });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.message).toBe(
+      'body.description: contains the NUL character (U+0000), which cannot be stored',
+    );
+    expect((await api('get', '/invoices?waId=447700900123')).body.invoices).toHaveLength(1);
   });
 
   test('a CSV with bad rows: a preview writes nothing, the import writes only whole good rows, with a report per row', async () => {
@@ -131,6 +144,15 @@ describe.each(storeKinds)('invoice orders on %s', (_kind, open) => {
       (await csv('reference,phone,amount,currency,due date,description\n', true)).body.error.message,
     ).toMatch(/no rows/);
     expect((await csv('"unterminated', true)).status).toBe(400);
+    const nul = await csv(
+      'reference,phone,amount,currency,due date,description\nINV-2026-0400,393331234567,100,EUR,2026-08-01,A\u0000B\n',
+      true,
+    );
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.message).toBe('Line 2 contains the NUL character (U+0000), which cannot be stored');
+    expect(
+      await store.db.select().from(invoiceOrders).where(eq(invoiceOrders.reference, 'INV-2026-0400')),
+    ).toEqual([]);
     const json = await api('post', '/invoices/import').send({ csv: 'x' });
     expect(json.status).toBe(400);
     expect(json.body.error.message).toMatch(/text\/csv/);

@@ -13,6 +13,7 @@ import {
 import type { ChatItem, PhoneHub } from './createPhoneHub.js';
 import type { StatusReporter } from './createStatusReporter.js';
 import type { WebhookPoster } from './createWebhookPoster.js';
+import { jsonBody } from '../../server/jsonBody.js';
 
 export interface PhoneApiOptions {
   core: Omit<App, 'http'>;
@@ -59,7 +60,7 @@ export function createPhoneApi(options: PhoneApiOptions): Router {
   const phoneNumberId = core.config.whatsapp.phoneNumberId;
   const conversationOf = (phone: string) => `${phoneNumberId}:${phone}`;
   const router = express.Router();
-  router.use(express.json({ limit: '64kb' }));
+  router.use(jsonBody('64kb'));
   router.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
