@@ -1,21 +1,24 @@
 import express, { type RequestHandler } from 'express';
 import { InvalidPayload } from './errors.js';
 
-/** Where in a parsed JSON body the first string (value or key) holding U+0000 is, or null. */
-export function findNulCharacter(value: unknown, path = 'body'): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findNulCharacter(item, `${path}.${index}`);
-      if (found) return found;
-    }
-    return null;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.includes('\u0000')) return path;
-      const found = findNulCharacter(item, `${path}.${key}`);
-      if (found) return found;
+/**
+ * Where in a parsed JSON body the first string (value or key) holding U+0000 is, or null. It walks
+ * with its own stack: a small body can nest deeper than the call stack goes.
+ */
+export function findNulCharacter(body: unknown): string | null {
+  const stack: [unknown, string][] = [[body, 'body']];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [value, path] = next;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return path;
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value);
+      if (entries.some(([key]) => key.includes('\u0000'))) return path;
+      // Last pushed is first taken: reversed, the document's order is kept.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, item] = entries[i] as [string, unknown];
+        stack.push([item, `${path}.${key}`]);
+      }
     }
   }
   return null;
@@ -31,11 +34,9 @@ export function jsonBody(limit: string): RequestHandler[] {
     express.json({ limit }),
     (req, _res, next) => {
       const path = findNulCharacter(req.body);
-      next(
-        path
-          ? new InvalidPayload(`${path}: contains the NUL character (U+0000), which cannot be stored`)
-          : undefined,
-      );
+      if (!path) return next();
+      const named = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+      next(new InvalidPayload(`${named}: contains the NUL character (U+0000), which cannot be stored`));
     },
   ];
 }
