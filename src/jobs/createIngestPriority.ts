@@ -9,10 +9,11 @@
  * worker may run at once; below one turn, once the worker is five seconds behind, it halves the
  * share of the time a single turn may run, never below a quarter, so replies keep flowing. Each
  * quiet interval gives some back: a quarter second, a whole one once the worker is a second
- * behind. A commit counts as slow against the target and against twice what the quickest commits
- * take, so a database that is simply far away does not hold the worker back. Below the flood rate,
- * a second without webhooks, or an event taken without waiting gives all turns back. See
- * docs/decisions/0013-acknowledgements-first.md.
+ * behind. Held back for ten seconds, it runs all its turns for half a second, so a worker that
+ * could follow with all of them shows it. A commit counts as slow against the target and against
+ * twice what the quickest commits take, so a database that is simply far away does not hold the
+ * worker back. Below the flood rate, a second without webhooks, or an event taken without waiting
+ * gives all turns back. See docs/decisions/0013-acknowledgements-first.md.
  */
 export interface IngestPriority {
   /** A webhook's `events` took `ms` from reaching the writer to their commit. */
@@ -38,12 +39,18 @@ const WINDOW_MS = 100;
 /** Webhooks this many times faster than the worker's best is a flood it cannot follow. */
 const FLOOD_FACTOR = 2;
 /**
- * A worker this far behind already has not followed; then webhooks this many times faster than
- * its best are a flood too. Its best is a maximum over short windows, above what it sustains, so
- * arrivals that vary around a rate it does follow stay below it.
+ * A worker this far behind has not followed; then webhooks this many times faster than its best
+ * are a flood too. It counts as behind until it takes an event due for less than half as long.
  */
 const BEHIND_FLOOD_MS = 1_000;
 const BEHIND_FLOOD_FACTOR = 1.25;
+/**
+ * Held back this long, the worker runs all its turns for `PROBE_MS`: its best rate only shows what
+ * it was allowed to do, and a worker held to a few turns may never show that all of them would
+ * follow. If they do, the flood is over; if not, it goes back to where it was.
+ */
+const PROBE_EVERY_MS = 10_000;
+const PROBE_MS = 500;
 /** An event taken within this long of being due means the worker has caught up. */
 const CAUGHT_UP_MS = 50;
 /** Halving at most this often: the webhooks of one stall all report it. */
@@ -89,11 +96,18 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
   let grownAt = -Infinity;
   /** How long the last event the worker took had been due. */
   let lastWaitedMs = 0;
+  /** Whether the worker is behind by `BEHIND_FLOOD_MS` (with hysteresis, see there). */
+  let behind = false;
+  /** Since when fewer than all turns are allowed; null while all are. */
+  let heldSince: number | null = null;
+  let probeUntil = -Infinity;
+  /** What was allowed when the running probe started, to go back to if the flood goes on. */
+  let beforeProbe = maxTurns;
 
   const closeWindow = (at: number) => {
     const seconds = (at - window.start) / 1000;
     bestRate = Math.max(bestRate, window.taken / seconds);
-    const factor = lastWaitedMs >= BEHIND_FLOOD_MS ? BEHIND_FLOOD_FACTOR : FLOOD_FACTOR;
+    const factor = behind ? BEHIND_FLOOD_FACTOR : FLOOD_FACTOR;
     flood = bestRate > 0 && window.arrived / seconds > factor * bestRate;
     if (!flood) allowed = maxTurns;
     if (window.fastestMs < Infinity) {
@@ -119,9 +133,12 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
     observeTaken(waitedMs) {
       window.taken += 1;
       lastWaitedMs = waitedMs;
+      if (waitedMs >= BEHIND_FLOOD_MS) behind = true;
+      else if (waitedMs < BEHIND_FLOOD_MS / 2) behind = false;
       if (waitedMs > CAUGHT_UP_MS) return;
       flood = false;
       allowed = maxTurns;
+      probeUntil = -Infinity;
     },
     turns() {
       const at = now();
@@ -129,10 +146,25 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       if (at - lastSeen >= QUIET_MS) {
         flood = false;
         allowed = maxTurns;
-      } else if (
+        probeUntil = -Infinity;
+      }
+      if (at < probeUntil) return maxTurns;
+      if (probeUntil > -Infinity) {
+        // The probe is over: a flood that ended during it has already given every turn back.
+        probeUntil = -Infinity;
+        if (flood) allowed = beforeProbe;
+        heldSince = at;
+      }
+      if (allowed >= maxTurns) heldSince = null;
+      else heldSince ??= at;
+      if (flood && heldSince !== null && at - heldSince >= PROBE_EVERY_MS) {
+        beforeProbe = allowed;
+        probeUntil = at + PROBE_MS;
+        return maxTurns;
+      }
+      if (
         allowed < maxTurns &&
-        at - Math.max(lastSlow, grownAt) >=
-          (flood && lastWaitedMs >= BEHIND_FLOOD_MS ? GROW_BEHIND_EVERY_MS : GROW_EVERY_MS)
+        at - Math.max(lastSlow, grownAt) >= (flood && behind ? GROW_BEHIND_EVERY_MS : GROW_EVERY_MS)
       ) {
         allowed = allowed < 1 ? allowed * 2 : allowed + 1;
         grownAt = at;

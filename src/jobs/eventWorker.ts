@@ -31,7 +31,7 @@ export interface EventWorkerOptions {
    * share of the time one turn may run: after a turn the worker rests until the share is kept.
    */
   turns?: () => number;
-  /** Told, for each event taken, how long it had been due: how far behind the worker is. */
+  /** Told, for each event taken on its first attempt, how long it had been due: how far behind the worker is. */
   onTaken?: (waitedMs: number) => void;
   /** Monotonic milliseconds, for the rest between turns; `performance.now()` unless a test sets it. */
   now?: () => number;
@@ -108,7 +108,9 @@ export function createEventWorker(options: EventWorkerOptions): EventWorker {
       const handled = await db.transaction(async (tx) => {
         const event = await lockPendingEvent(tx as unknown as Db, head, id, clock.now());
         if (!event) return null;
-        options.onTaken?.(pickedAt - event.nextAttemptAt.getTime());
+        // A retry is due at its backoff and goes first in its conversation: its wait says nothing
+        // about how far behind the queue is.
+        if (event.attempts === 0) options.onTaken?.(pickedAt - event.nextAttemptAt.getTime());
         kind = event.kind;
         await handleEvent(tx as unknown as Db, event, deps, understood);
         await markEventDone(tx as unknown as Db, event.id);

@@ -84,6 +84,20 @@ describe('acknowledgements before turns', () => {
     expect(Math.min(...allowed)).toBe(1);
   });
 
+  test('a worker whose waits hover around a second stays behind until they fall under half of it', () => {
+    const { clock, priority } = setUp();
+    // 500/s against a best of 300/s: a flood only while it counts as behind.
+    const allowed: number[] = [];
+    for (let round = 0; round < 10; round++)
+      for (const waitedMs of [1_100, 900, 600])
+        allowed.push(...drive(priority, clock, { ms: 100, ...flood, arrive: 5, waitedMs }));
+    const firstCut = allowed.findIndex((turns) => turns < 8);
+    expect(firstCut).toBeGreaterThanOrEqual(0);
+    expect(allowed.slice(firstCut)).not.toContain(8);
+    // Under half a second it follows again: all turns back.
+    expect(drive(priority, clock, { ms: 200, ...flood, arrive: 5, waitedMs: 400 }).at(-1)).toBe(8);
+  });
+
   test('during a flood the worker is behind in, commits back on time give a turn back each second: the share doubles up to one, then one more', () => {
     const { clock, priority } = setUp();
     drive(priority, clock, { ms: 1_000, ...flood });
@@ -140,6 +154,40 @@ describe('acknowledgements before turns', () => {
     const allowed = drive(priority, clock, { ms: 2_000, ...worker });
     expect(Math.min(...allowed)).toBeLessThan(8);
     expect(allowed.slice(-100)).toEqual(Array(100).fill(8));
+  });
+
+  test('a worker held to a few turns that all its turns would let follow gets them back within a probe', () => {
+    const clock = { at: 0 };
+    const priority = createIngestPriority({ maxTurns: 8, now: () => clock.at });
+    // 100/s followed so far. Then 300/s, and the worker stalls for a second and a half: a flood by
+    // twice its best, and commits are slow from four turns on, so it is cut to two. Each turn takes
+    // 50 events/s, so all eight would take 400/s and follow; two or three take 100–200/s, under the
+    // 240/s that would end the flood by its best rate alone, now that it is behind.
+    drive(priority, clock, { ms: 1_000, arrive: 1, commitMs: 4, take: 1, waitedMs: 20 });
+    const worker = {
+      arrive: 3,
+      commitMs: (turns: number) => (turns >= 4 ? 30 : 4),
+      take: (turns: number) => turns / 2,
+      waitedMs: 1_500,
+    };
+    drive(priority, clock, { ms: 1_500, ...worker, take: 0 });
+    const held = drive(priority, clock, { ms: 7_500, ...worker });
+    expect(Math.max(...held.slice(-500))).toBeLessThanOrEqual(4);
+    const probed = drive(priority, clock, { ms: 3_000, ...worker });
+    // Ten seconds after it was first held back it probes, takes 400/s, and the flood is over.
+    expect(probed.slice(-150)).toEqual(Array(150).fill(8));
+  });
+
+  test('a worker that cannot follow with all its turns either goes back to where it was after each probe', () => {
+    const { clock, priority } = setUp();
+    drive(priority, clock, { ms: 1_000, ...flood });
+    // Ten seconds held back: the next round probes with all turns, for half a second.
+    const allowed = drive(priority, clock, { ms: 12_000, ...flood });
+    const probe = allowed.findIndex((turns) => turns === 8);
+    expect(probe).toBeGreaterThan(800);
+    expect(allowed.slice(probe, probe + 50)).toEqual(Array(50).fill(8));
+    expect(allowed[probe + 50]).toBe(0.25);
+    expect(allowed.slice(probe + 51).filter((turns) => turns === 8)).toEqual([]);
   });
 
   test('commits as slow outside a flood as in it (a database far away) never hold the worker back', () => {

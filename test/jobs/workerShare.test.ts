@@ -88,4 +88,17 @@ describe('a worker held to a share of one turn', () => {
     await until(() => taken.length === 4);
     expect(taken).toEqual([0, 100, 200, 300]);
   });
+
+  test('a retried event is not reported as taken: it is due at its backoff, not in the queue', async () => {
+    await queueStatuses(store, 'retry');
+    await store.db.execute(sql`UPDATE inbound_events SET attempts = 1 WHERE external_id = 'retry-B'`);
+    const { taken } = start(1);
+    await until(() => taken.length === 3);
+    await worker?.drain();
+    const done = await store.db.execute(
+      sql`SELECT count(*)::int AS n FROM inbound_events WHERE status = 'done'`,
+    );
+    expect((done as unknown as { rows: { n: number }[] }).rows[0]?.n).toBe(4);
+    expect(taken).toHaveLength(3);
+  });
 });
