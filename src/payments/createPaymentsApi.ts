@@ -245,7 +245,9 @@ export function createPaymentsApi(
       const nul = req.body.indexOf('\u0000');
       if (nul >= 0) {
         const line = req.body.slice(0, nul).split('\n').length;
-        throw new InvalidPayload(`Line ${line} contains the NUL character (U+0000), which cannot be stored`);
+        throw new InvalidPayload(
+          `Line ${line} of the file contains the NUL character (U+0000), which cannot be stored`,
+        );
       }
       const confirm = z.enum(['true', 'false']).default('false').parse(req.query.confirm) === 'true';
       try {

@@ -107,6 +107,16 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }),
   );
 
+  // PostgreSQL can neither store nor compare the NUL character: an address carrying one is
+  // refused here, by name, instead of failing as a 500 wherever it reaches a query.
+  app.use((req, _res, next) =>
+    next(
+      /%00/i.test(req.url)
+        ? new HttpError(400, 'invalid_address', 'The address contains the NUL character (%00)')
+        : undefined,
+    ),
+  );
+
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.get('/readyz', async (_req, res) => {
     try {

@@ -149,7 +149,9 @@ describe.each(storeKinds)('invoice orders on %s', (_kind, open) => {
       true,
     );
     expect(nul.status).toBe(400);
-    expect(nul.body.error.message).toBe('Line 2 contains the NUL character (U+0000), which cannot be stored');
+    expect(nul.body.error.message).toBe(
+      'Line 2 of the file contains the NUL character (U+0000), which cannot be stored',
+    );
     expect(
       await store.db.select().from(invoiceOrders).where(eq(invoiceOrders.reference, 'INV-2026-0400')),
     ).toEqual([]);

@@ -153,6 +153,12 @@ describe.each(storeKinds)('HTTP surface on %s', (_kind, open) => {
       .send({ closingText: 42 });
     expect([badBody.status, badBody.body.error.code]).toEqual([400, 'invalid_request']);
     expect((await request(app.http).get('/api/conversations/nope').set(auth)).status).toBe(404);
+    // PostgreSQL cannot compare the NUL character: an address carrying one is refused by name.
+    for (const address of ['/api/conversations/a%00b', '/api/events?status=%00', '/pay/%00'])
+      expect((await request(app.http).get(address).set(auth)).body.error).toEqual({
+        code: 'invalid_address',
+        message: 'The address contains the NUL character (%00)',
+      });
     expect((await request(app.http).post('/api/events/999/retry').set(auth)).status).toBe(404);
     expect(
       (await request(app.http).get('/api/events').query({ status: 'dead' }).set(auth)).body.events,
