@@ -18,7 +18,7 @@
 export interface IngestPriority {
   /** A webhook's `events` took `ms` from reaching the writer to their commit. */
   observeCommit(ms: number, events: number): void;
-  /** The worker took an event that had been due for `waitedMs`. */
+  /** The worker took an event, on its first attempt, that had been due for `waitedMs`. */
   observeTaken(waitedMs: number): void;
   /**
    * Turns the worker may run at once now, from `maxTurns` down to 1, then below one as the share
@@ -98,7 +98,7 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
   let lastWaitedMs = 0;
   /** Whether the worker is behind by `BEHIND_FLOOD_MS` (with hysteresis, see there). */
   let behind = false;
-  /** Since when fewer than all turns are allowed; null while all are. */
+  /** Since when fewer than all turns are allowed, or since the last probe ended; null while all are. */
   let heldSince: number | null = null;
   let probeUntil = -Infinity;
   /** What was allowed when the running probe started, to go back to if the flood goes on. */
@@ -109,7 +109,9 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
     bestRate = Math.max(bestRate, window.taken / seconds);
     const factor = behind ? BEHIND_FLOOD_FACTOR : FLOOD_FACTOR;
     flood = bestRate > 0 && window.arrived / seconds > factor * bestRate;
-    if (!flood) allowed = maxTurns;
+    // A flood that ends, even during a probe, gives every turn back; one that starts again starts
+    // from there.
+    if (!flood) allowed = beforeProbe = maxTurns;
     if (window.fastestMs < Infinity) {
       const fastest = window.fastestMs;
       usualMs = usualMs === null ? fastest : usualMs + (fastest - usualMs) * USUAL_WEIGHT;
@@ -150,7 +152,6 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       }
       if (at < probeUntil) return maxTurns;
       if (probeUntil > -Infinity) {
-        // The probe is over: a flood that ended during it has already given every turn back.
         probeUntil = -Infinity;
         if (flood) allowed = beforeProbe;
         heldSince = at;

@@ -190,6 +190,20 @@ describe('acknowledgements before turns', () => {
     expect(allowed.slice(probe + 51).filter((turns) => turns === 8)).toEqual([]);
   });
 
+  test('a flood that ends during a probe and starts again starts from all turns, not from the old share', () => {
+    const { clock, priority } = setUp();
+    drive(priority, clock, { ms: 1_000, ...flood });
+    let steps = 0;
+    while (drive(priority, clock, { ms: 10, ...flood })[0] !== 8)
+      if (++steps > 1_500) throw new Error('no probe');
+    // 200 ms into the probe, two windows with webhooks under the flood rate, then the flood again.
+    drive(priority, clock, { ms: 190, ...flood });
+    drive(priority, clock, { ms: 200, ...flood, arrive: 1 });
+    const after = drive(priority, clock, { ms: 300, ...flood });
+    const probeOver = after.findIndex((turns) => turns !== 8);
+    expect(after[probeOver]).toBe(4);
+  });
+
   test('commits as slow outside a flood as in it (a database far away) never hold the worker back', () => {
     const clock = { at: 0 };
     const priority = createIngestPriority({ maxTurns: 8, now: () => clock.at });
