@@ -8,12 +8,11 @@
  * acknowledgement wait behind turns as well. During such a flood a slow commit halves the turns the
  * worker may run at once; below one turn, once the worker is five seconds behind, it halves the
  * share of the time a single turn may run, never below a quarter, so replies keep flowing. Each
- * quiet interval gives some back: a quarter second, a whole one once the worker is a second
- * behind. Held back for ten seconds, it runs all its turns for half a second, so a worker that
- * could follow with all of them shows it. A commit counts as slow against the target and against
- * twice what the quickest commits take, so a database that is simply far away does not hold the
- * worker back. Below the flood rate, a second without webhooks, or an event taken without waiting
- * gives all turns back. See docs/decisions/0013-acknowledgements-first.md.
+ * quiet second gives some back. Held back for ten seconds, it runs all its turns for 300 ms, so a
+ * worker that could follow with all of them shows it. A commit counts as slow against the target
+ * and against twice what the quickest commits take, so a database that is simply far away does not
+ * hold the worker back. Below the flood rate, a second without webhooks, or an event taken without
+ * waiting gives all turns back. See docs/decisions/0013-acknowledgements-first.md.
  */
 export interface IngestPriority {
   /** A webhook's `events` took `ms` from reaching the writer to their commit. */
@@ -50,18 +49,17 @@ const BEHIND_FLOOD_FACTOR = 1.25;
  * follow. If they do, the flood is over; if not, it goes back to where it was.
  */
 const PROBE_EVERY_MS = 10_000;
-const PROBE_MS = 500;
+const PROBE_MS = 300;
 /** An event taken within this long of being due means the worker has caught up. */
 const CAUGHT_UP_MS = 50;
 /** Halving at most this often: the webhooks of one stall all report it. */
 const CUT_EVERY_MS = 50;
-/** One more turn per this long without a slow commit. */
-const GROW_EVERY_MS = 250;
 /**
- * Slower once the worker is behind in a flood: turns weigh on commits only after a while, and a
- * quick climb back reached five or six turns before the first slow commit said it was too many.
+ * One more turn per this long without a slow commit. What more turns do to commits shows only
+ * after a while: climbing back every quarter second reached five or six turns before the first
+ * slow commit said it was too many.
  */
-const GROW_BEHIND_EVERY_MS = 1_000;
+const GROW_EVERY_MS = 1_000;
 /** Without webhooks for this long, nothing competes. */
 const QUIET_MS = 1_000;
 /** The smallest share of the time a single turn may run: replies slow down but keep flowing. */
@@ -163,10 +161,7 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
         probeUntil = at + PROBE_MS;
         return maxTurns;
       }
-      if (
-        allowed < maxTurns &&
-        at - Math.max(lastSlow, grownAt) >= (flood && behind ? GROW_BEHIND_EVERY_MS : GROW_EVERY_MS)
-      ) {
+      if (allowed < maxTurns && at - Math.max(lastSlow, grownAt) >= GROW_EVERY_MS) {
         allowed = allowed < 1 ? allowed * 2 : allowed + 1;
         grownAt = at;
       }

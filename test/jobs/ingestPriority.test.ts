@@ -110,14 +110,15 @@ describe('acknowledgements before turns', () => {
     expect(allowed.at(-1)).toBe(2);
   });
 
-  test('during a flood the worker is under a second behind, turns come back each quarter second', () => {
+  test('during a flood the worker is under a second behind, turns come back one per second too', () => {
     const { clock, priority } = setUp();
     drive(priority, clock, { ms: 1_000, ...flood, waitedMs: 500 });
-    const allowed = drive(priority, clock, { ms: 1_000, ...flood, commitMs: 5, waitedMs: 500 });
+    const allowed = drive(priority, clock, { ms: 2_500, ...flood, commitMs: 5, waitedMs: 500 });
     expect(allowed[0]).toBe(1);
-    expect(allowed[24]).toBe(2);
-    expect(allowed[49]).toBe(3);
-    expect(allowed.at(-1)).toBe(5);
+    expect(allowed[98]).toBe(1);
+    expect(allowed[99]).toBe(2);
+    expect(allowed[199]).toBe(3);
+    expect(allowed.at(-1)).toBe(3);
   });
 
   test('all turns come back when webhooks slow down, stop for a second, or the worker catches up', () => {
@@ -181,13 +182,13 @@ describe('acknowledgements before turns', () => {
   test('a worker that cannot follow with all its turns either goes back to where it was after each probe', () => {
     const { clock, priority } = setUp();
     drive(priority, clock, { ms: 1_000, ...flood });
-    // Ten seconds held back: the next round probes with all turns, for half a second.
+    // Ten seconds held back: the next round probes with all turns, for 300 ms.
     const allowed = drive(priority, clock, { ms: 12_000, ...flood });
     const probe = allowed.findIndex((turns) => turns === 8);
     expect(probe).toBeGreaterThan(800);
-    expect(allowed.slice(probe, probe + 50)).toEqual(Array(50).fill(8));
-    expect(allowed[probe + 50]).toBe(0.25);
-    expect(allowed.slice(probe + 51).filter((turns) => turns === 8)).toEqual([]);
+    expect(allowed.slice(probe, probe + 30)).toEqual(Array(30).fill(8));
+    expect(allowed[probe + 30]).toBe(0.25);
+    expect(allowed.slice(probe + 31).filter((turns) => turns === 8)).toEqual([]);
   });
 
   test('a flood that ends during a probe and starts again starts from all turns, not from the old share', () => {
@@ -196,9 +197,9 @@ describe('acknowledgements before turns', () => {
     let steps = 0;
     while (drive(priority, clock, { ms: 10, ...flood })[0] !== 8)
       if (++steps > 1_500) throw new Error('no probe');
-    // 200 ms into the probe, two windows with webhooks under the flood rate, then the flood again.
-    drive(priority, clock, { ms: 190, ...flood });
-    drive(priority, clock, { ms: 200, ...flood, arrive: 1 });
+    // Early in the probe, a window with webhooks under the flood rate, then the flood again.
+    drive(priority, clock, { ms: 40, ...flood });
+    drive(priority, clock, { ms: 150, ...flood, arrive: 1 });
     const after = drive(priority, clock, { ms: 300, ...flood });
     const probeOver = after.findIndex((turns) => turns !== 8);
     expect(after[probeOver]).toBe(4);
