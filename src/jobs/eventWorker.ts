@@ -31,7 +31,10 @@ export interface EventWorkerOptions {
    * share of the time one turn may run: after a turn the worker rests until the share is kept.
    */
   turns?: () => number;
-  /** Told, for each event taken on its first attempt, how long it had been due: how far behind the worker is. */
+  /**
+   * Told, for each event taken on its first attempt, how long it had been due: how far behind the
+   * worker is.
+   */
   onTaken?: (waitedMs: number) => void;
   /** Monotonic milliseconds, for the rest between turns; `performance.now()` unless a test sets it. */
   now?: () => number;

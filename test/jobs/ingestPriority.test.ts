@@ -98,7 +98,7 @@ describe('acknowledgements before turns', () => {
     expect(drive(priority, clock, { ms: 200, ...flood, arrive: 5, waitedMs: 400 }).at(-1)).toBe(8);
   });
 
-  test('during a flood the worker is behind in, commits back on time give a turn back each second: the share doubles up to one, then one more', () => {
+  test('during a flood, commits back on time give a turn back each second: the share doubles up to one, then one more', () => {
     const { clock, priority } = setUp();
     drive(priority, clock, { ms: 1_000, ...flood });
     const allowed = drive(priority, clock, { ms: 3_500, ...flood, commitMs: 5 });
